@@ -1,0 +1,230 @@
+// Package testimage builds the small images the tests run on the real Docker
+// engine. There is no image registry, so every image is built locally FROM
+// scratch around static Go binaries compiled by the host toolchain.
+package testimage
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/client"
+)
+
+// ToolboxTag is the tag of the toolbox image: a scratch image whose only
+// program, /toolbox, performs the probes tests need (print, sleep, exit,
+// write, dial, resolve, fetch, allocate…).
+const ToolboxTag = "sandbox-action-test/toolbox:dev"
+
+// Spec describes an image to build.
+type Spec struct {
+	// Tag names the image.
+	Tag string
+	// Binaries maps a path inside the image (e.g. "/toolbox") to a Go main
+	// package in this module (e.g. "./internal/testimage/toolbox").
+	Binaries map[string]string
+	// Files maps a path inside the image to its content.
+	Files map[string][]byte
+	// Entrypoint is the image's ENTRYPOINT, if any.
+	Entrypoint []string
+	// Dirs are directories created world-writable in the image, e.g. mount
+	// points that must exist on a read-only root.
+	Dirs []string
+}
+
+var (
+	mu    sync.Mutex
+	built = map[string]error{}
+)
+
+// Toolbox returns the tag of the toolbox image, building it once per test
+// binary. A daemon that cannot be reached fails the test: engine tests never
+// skip silently.
+func Toolbox(t testing.TB) string {
+	t.Helper()
+	Ensure(t, Spec{
+		Tag:      ToolboxTag,
+		Binaries: map[string]string{"/toolbox": "./internal/testimage/toolbox"},
+		Dirs:     []string{"/workspace", "/home/sandbox"},
+	})
+	return ToolboxTag
+}
+
+// Ensure builds s once per test binary and fails t if that is impossible.
+func Ensure(t testing.TB, s Spec) {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	err, ok := built[s.Tag]
+	if !ok {
+		err = Build(context.Background(), NewClient(t), s)
+		built[s.Tag] = err
+	}
+	if err != nil {
+		t.Fatalf("build test image %s: %v", s.Tag, err)
+	}
+}
+
+// NewClient returns a client for the daemon in the environment, failing t
+// when no daemon answers.
+func NewClient(t testing.TB) *client.Client {
+	t.Helper()
+	c, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatalf("docker client: %v", err)
+	}
+	if _, err := c.Ping(context.Background(), client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		t.Fatalf("docker daemon not reachable (start dockerd; tests need a real engine): %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// ModuleRoot returns the directory holding go.mod.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside the module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// CompileStatic builds a static linux binary of pkg (relative to the module
+// root) into dst.
+func CompileStatic(ctx context.Context, pkg, dst string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", dst, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+	}
+	return nil
+}
+
+// Build compiles the binaries of s and builds the image on the daemon.
+func Build(ctx context.Context, c *client.Client, s Spec) error {
+	tmp, err := os.MkdirTemp("", "testimage")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, data []byte, mode int64) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data))}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+
+	var df strings.Builder
+	df.WriteString("FROM scratch\n")
+	for _, dst := range sortedKeys(s.Binaries) {
+		local := filepath.Join(tmp, filepath.Base(dst))
+		if err := CompileStatic(ctx, s.Binaries[dst], local); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(local)
+		if err != nil {
+			return err
+		}
+		name := "bin/" + strings.TrimPrefix(dst, "/")
+		if err := add(name, data, 0o755); err != nil {
+			return err
+		}
+		fmt.Fprintf(&df, "COPY %s %s\n", name, dst)
+	}
+	for _, dst := range sortedKeys(s.Files) {
+		name := "files/" + strings.TrimPrefix(dst, "/")
+		if err := add(name, s.Files[dst], 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(&df, "COPY %s %s\n", name, dst)
+	}
+	for _, d := range s.Dirs {
+		name := "dirs/" + strings.TrimPrefix(d, "/") + "/"
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o1777, Typeflag: tar.TypeDir}); err != nil {
+			return err
+		}
+		fmt.Fprintf(&df, "COPY %s %s\n", name, d)
+	}
+	if len(s.Entrypoint) > 0 {
+		ep, _ := json.Marshal(s.Entrypoint)
+		fmt.Fprintf(&df, "ENTRYPOINT %s\n", ep)
+	}
+	if err := add("Dockerfile", []byte(df.String()), 0o644); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+
+	res, err := c.ImageBuild(ctx, &buf, client.ImageBuildOptions{
+		Tags:        []string{s.Tag},
+		Remove:      true,
+		ForceRemove: true,
+		Version:     build.BuilderV1,
+	})
+	if err != nil {
+		return fmt.Errorf("image build %s: %w", s.Tag, err)
+	}
+	defer res.Body.Close()
+	return readBuildStream(res.Body)
+}
+
+// readBuildStream drains the daemon's JSON progress stream and returns the
+// first error it reports.
+func readBuildStream(r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	var log strings.Builder
+	for sc.Scan() {
+		var msg struct {
+			Stream      string `json:"stream"`
+			Error       string `json:"error"`
+			ErrorDetail struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil {
+			continue
+		}
+		log.WriteString(msg.Stream)
+		if msg.Error != "" {
+			return fmt.Errorf("image build: %s\n%s", msg.Error, log.String())
+		}
+	}
+	return sc.Err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

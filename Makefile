@@ -1,0 +1,50 @@
+# Build and test sandbox-action. Images are built locally from static
+# binaries (CGO_ENABLED=0) copied into FROM-scratch images; nothing is pulled.
+
+GO        ?= go
+IMAGE     ?= sandbox-action:dev
+REPLAY    ?= sandbox-action/replay-agent:dev
+GOFLAGS_STATIC = CGO_ENABLED=0 GOOS=linux
+LDFLAGS   = -s -w -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+
+.PHONY: demo test bench build images image replay-image clean
+
+## demo: build the images and run the replay agent in the sandbox on this repository.
+demo: build images
+	./bin/sandbox run --n 20 --agent claude --timings \
+		--prompt "Review this repository and summarise what it does."
+
+## test: formatting, vet, and every test with the race detector.
+test:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## bench: sandbox run vs docker run --rm, interleaved, on the same local image.
+bench: build
+	$(GO) run ./internal/bench -n 20
+
+build:
+	mkdir -p bin
+	$(GOFLAGS_STATIC) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/sandbox ./cmd/sandbox
+
+images: image replay-image
+
+## image: the product image, FROM scratch, with the binaries and CA certificates.
+image: build
+	@test -r $(CA_BUNDLE) || { echo "no CA bundle at $(CA_BUNDLE): install Debian's ca-certificates"; exit 1; }
+	rm -rf dist/image && mkdir -p dist/image
+	cp bin/sandbox $(CA_BUNDLE) dist/image/
+	docker build -q -t $(IMAGE) -f Dockerfile dist/image
+
+## replay-image: a scratch image whose claude/codex/gemini replay recorded transcripts.
+replay-image:
+	rm -rf dist/replay && mkdir -p dist/replay/recordings
+	$(GOFLAGS_STATIC) $(GO) build -trimpath -ldflags "-s -w" -o dist/replay/replay-agent ./internal/replayagent
+	cp -r pkg/agent/testdata/claude pkg/agent/testdata/codex pkg/agent/testdata/gemini dist/replay/recordings/
+	docker build -q -t $(REPLAY) -f images/replay/Dockerfile dist/replay
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,215 @@
+// Command replayagent stands in for an agent CLI where no real one can run:
+// in tests, in the end-to-end suite and in the demo. Installed as claude,
+// codex or gemini, it accepts (and ignores) that CLI's flags, prints a
+// recorded transcript of a real run with a realistic pace, optionally edits
+// files the way the agent would have, and exits with a chosen code. It needs
+// no network and no API key.
+//
+// Its argv goes to standard error as one line, `replayagent: argv [...]`
+// (JSON), so a test can check the headless command line it was given.
+//
+// Configuration, all optional, is by environment:
+//
+//	REPLAY_AGENT       agent to be: claude, codex or gemini (default: the program's name)
+//	REPLAY_TRANSCRIPT  transcript to print (default: $REPLAY_DIR/<agent>/default.jsonl)
+//	REPLAY_DIR         where transcripts are (default: /recordings)
+//	REPLAY_DELAY       pause between lines: "30ms", or a range "20ms-50ms" (the default); "0" for none
+//	REPLAY_EDITS       file edits, as a JSON array inline or the path of a file holding one:
+//	                   [{"path":"a.go","content":"…"}, {"path":"b.md","append":"…"}, {"path":"c.txt","delete":true}]
+//	                   paths are relative to the working directory; the edits are made
+//	                   before the transcript's last line, as an agent edits before it reports
+//	REPLAY_EXIT        exit code (default 0)
+//
+// A configuration error exits with status 2 and a message on standard error.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Getenv, os.Stdout, os.Stderr, time.Sleep))
+}
+
+// agents are the names the program answers to.
+var agents = []string{"claude", "codex", "gemini"}
+
+// run replays and returns the exit code.
+func run(argv []string, getenv func(string) string, stdout, stderr io.Writer, sleep func(time.Duration)) int {
+	b, _ := json.Marshal(argv)
+	fmt.Fprintf(stderr, "replayagent: argv %s\n", b)
+	c, err := load(argv, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "replayagent: %v\n", err)
+		return 2
+	}
+	if err := c.replay(stdout, sleep); err != nil {
+		fmt.Fprintf(stderr, "replayagent: %v\n", err)
+		return 2
+	}
+	return c.exit
+}
+
+type config struct {
+	lines    [][]byte
+	min, max time.Duration
+	edits    []edit
+	exit     int
+}
+
+func load(argv []string, getenv func(string) string) (*config, error) {
+	agent := getenv("REPLAY_AGENT")
+	if agent == "" && len(argv) > 0 {
+		agent = filepath.Base(argv[0])
+	}
+	path := getenv("REPLAY_TRANSCRIPT")
+	if path == "" {
+		if !slices.Contains(agents, agent) {
+			return nil, fmt.Errorf("unknown agent %q: install as one of %s, or set REPLAY_AGENT or REPLAY_TRANSCRIPT", agent, strings.Join(agents, ", "))
+		}
+		dir := getenv("REPLAY_DIR")
+		if dir == "" {
+			dir = "/recordings"
+		}
+		path = filepath.Join(dir, agent, "default.jsonl")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("transcript: %w", err)
+	}
+	c := &config{lines: bytes.SplitAfter(data, []byte("\n"))}
+	if c.min, c.max, err = parseDelay(getenv("REPLAY_DELAY")); err != nil {
+		return nil, err
+	}
+	if c.edits, err = parseEdits(getenv("REPLAY_EDITS")); err != nil {
+		return nil, err
+	}
+	if s := getenv("REPLAY_EXIT"); s != "" {
+		if c.exit, err = strconv.Atoi(s); err != nil || c.exit < 0 || c.exit > 255 {
+			return nil, fmt.Errorf("REPLAY_EXIT %q: want an exit code from 0 to 255", s)
+		}
+	}
+	return c, nil
+}
+
+// parseDelay reads "D" or "MIN-MAX"; empty means 20ms-50ms.
+func parseDelay(s string) (minD, maxD time.Duration, err error) {
+	if s == "" {
+		return 20 * time.Millisecond, 50 * time.Millisecond, nil
+	}
+	lo, hi, isRange := strings.Cut(s, "-")
+	if !isRange {
+		hi = lo
+	}
+	if minD, err = time.ParseDuration(lo); err == nil {
+		maxD, err = time.ParseDuration(hi)
+	}
+	if err != nil || minD < 0 || maxD < minD {
+		return 0, 0, fmt.Errorf("REPLAY_DELAY %q: want a duration such as 30ms, or a range such as 20ms-50ms", s)
+	}
+	return minD, maxD, nil
+}
+
+// edit is one change to a file in the working directory.
+type edit struct {
+	Path    string  `json:"path"`
+	Content *string `json:"content"`
+	Append  string  `json:"append"`
+	Delete  bool    `json:"delete"`
+}
+
+func parseEdits(s string) ([]edit, error) {
+	if s == "" {
+		return nil, nil
+	}
+	data := []byte(s)
+	if !strings.HasPrefix(strings.TrimSpace(s), "[") {
+		var err error
+		if data, err = os.ReadFile(s); err != nil {
+			return nil, fmt.Errorf("REPLAY_EDITS: %w", err)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var edits []edit
+	if err := dec.Decode(&edits); err != nil {
+		return nil, fmt.Errorf("REPLAY_EDITS: %w", err)
+	}
+	for i, e := range edits {
+		if !filepath.IsLocal(e.Path) {
+			return nil, fmt.Errorf("REPLAY_EDITS[%d]: path %q must be relative and stay inside the working directory", i, e.Path)
+		}
+		ops := 0
+		for _, set := range []bool{e.Content != nil, e.Append != "", e.Delete} {
+			if set {
+				ops++
+			}
+		}
+		if ops != 1 {
+			return nil, fmt.Errorf("REPLAY_EDITS[%d] (%s): set exactly one of content, append, delete", i, e.Path)
+		}
+	}
+	return edits, nil
+}
+
+func (e edit) apply() error {
+	switch {
+	case e.Delete:
+		return os.Remove(e.Path)
+	case e.Content != nil:
+		if err := os.MkdirAll(filepath.Dir(e.Path), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(e.Path, []byte(*e.Content), 0o644)
+	}
+	f, err := os.OpenFile(e.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(e.Append)
+	return errors.Join(err, f.Close())
+}
+
+func (c *config) replay(w io.Writer, sleep func(time.Duration)) error {
+	last := len(c.lines) - 1
+	for last >= 0 && len(bytes.TrimSpace(c.lines[last])) == 0 {
+		last--
+	}
+	if last < 0 {
+		return c.applyEdits()
+	}
+	for i, line := range c.lines[:last+1] {
+		if i > 0 && c.max > 0 {
+			sleep(c.min + rand.N(c.max-c.min+1))
+		}
+		if i == last {
+			if err := c.applyEdits(); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(line); err != nil {
+			return fmt.Errorf("write transcript: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *config) applyEdits() error {
+	for _, e := range c.edits {
+		if err := e.apply(); err != nil {
+			return fmt.Errorf("edit %s: %w", e.Path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	"gotest.tools/v3/fs"
+)
+
+// The recordings live with their parser.
+const recordingsDir = "../../pkg/agent/testdata"
+
+type result struct {
+	code           int
+	stdout, stderr string
+	sleeps         []time.Duration
+}
+
+// replayIn runs the program as argv in dir with env.
+func replayIn(t *testing.T, dir string, env map[string]string, argv ...string) result {
+	t.Helper()
+	if dir != "" {
+		t.Chdir(dir)
+	}
+	var out, errOut bytes.Buffer
+	var r result
+	r.code = run(argv, func(k string) string { return env[k] }, &out, &errOut,
+		func(d time.Duration) { r.sleeps = append(r.sleeps, d) })
+	r.stdout, r.stderr = out.String(), errOut.String()
+	return r
+}
+
+func TestReplaysTheAgentsDefaultTranscript(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(recordingsDir, "gemini", "stream-json-tool-use-read-file-0.42.0.jsonl"))
+	assert.NilError(t, err)
+	dir := fs.NewDir(t, "recordings", fs.WithDir("gemini", fs.WithFile("default.jsonl", string(want))))
+
+	r := replayIn(t, "", map[string]string{"REPLAY_DIR": dir.Path()}, "/usr/local/bin/gemini", "-o", "stream-json", "-p", "hi")
+	assert.Equal(t, r.code, 0)
+	assert.Equal(t, r.stdout, string(want))
+	assert.Equal(t, r.stderr, `replayagent: argv ["/usr/local/bin/gemini","-o","stream-json","-p","hi"]`+"\n")
+	// The default pace: one pause between each pair of lines, 20 to 50 ms.
+	assert.Equal(t, len(r.sleeps), strings.Count(string(want), "\n")-1)
+	for _, d := range r.sleeps {
+		assert.Assert(t, d >= 20*time.Millisecond && d <= 50*time.Millisecond, d)
+	}
+}
+
+func TestReplayOptions(t *testing.T) {
+	transcript := filepath.Join(recordingsDir, "claude", "auth-failure-not-logged-in-2.1.141.jsonl")
+	want, err := os.ReadFile(transcript)
+	assert.NilError(t, err)
+	abs, err := filepath.Abs(transcript)
+	assert.NilError(t, err)
+
+	r := replayIn(t, "", map[string]string{"REPLAY_TRANSCRIPT": abs, "REPLAY_DELAY": "7ms", "REPLAY_EXIT": "1"}, "anything")
+	assert.Equal(t, r.code, 1)
+	assert.Equal(t, r.stdout, string(want))
+	assert.DeepEqual(t, r.sleeps, []time.Duration{7 * time.Millisecond, 7 * time.Millisecond})
+
+	r = replayIn(t, "", map[string]string{"REPLAY_TRANSCRIPT": abs, "REPLAY_DELAY": "0"}, "claude")
+	assert.Equal(t, len(r.sleeps), 0)
+}
+
+func TestReplayEdits(t *testing.T) {
+	work := fs.NewDir(t, "workspace",
+		fs.WithFile("notes.txt", "hello\n"),
+		fs.WithFile("old.txt", "remove me"))
+	edits := fs.NewFile(t, "edits.json", fs.WithContent(`[
+		{"path": "notes.txt", "append": "second\n"},
+		{"path": "old.txt", "delete": true},
+		{"path": "src/new.go", "content": "package src\n"}
+	]`))
+	transcript := fs.NewFile(t, "t.jsonl", fs.WithContent("{\"type\":\"turn.started\"}\n{\"type\":\"turn.completed\"}\n"))
+
+	for _, edits := range []string{edits.Path(), mustRead(t, edits.Path())} {
+		dir := fs.NewDir(t, "ws")
+		assert.NilError(t, os.CopyFS(dir.Path(), os.DirFS(work.Path())))
+		r := replayIn(t, dir.Path(), map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": edits}, "codex")
+		assert.Equal(t, r.code, 0, r.stderr)
+		assert.Assert(t, fs.Equal(dir.Path(), fs.Expected(t,
+			fs.WithFile("notes.txt", "hello\nsecond\n", fs.WithMode(0o644)),
+			fs.WithDir("src", fs.WithMode(0o755), fs.WithFile("new.go", "package src\n", fs.WithMode(0o644))),
+			fs.MatchAnyFileMode)))
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	assert.NilError(t, err)
+	return string(b)
+}
+
+func TestReplayRejectsBadConfiguration(t *testing.T) {
+	transcript := fs.NewFile(t, "t.jsonl", fs.WithContent("{}\n"))
+	tests := []struct {
+		name string
+		env  map[string]string
+		argv []string
+		want string
+	}{
+		{"unknown name", nil, []string{"/bin/cursor"},
+			`unknown agent "cursor": install as one of claude, codex, gemini, or set REPLAY_AGENT or REPLAY_TRANSCRIPT`},
+		{"missing transcript", map[string]string{"REPLAY_DIR": "/nonexistent"}, []string{"claude"},
+			"transcript: open /nonexistent/claude/default.jsonl: no such file or directory"},
+		{"bad delay", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_DELAY": "50ms-20ms"}, []string{"claude"},
+			`REPLAY_DELAY "50ms-20ms": want a duration such as 30ms, or a range such as 20ms-50ms`},
+		{"bad exit", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EXIT": "256"}, []string{"claude"},
+			`REPLAY_EXIT "256": want an exit code from 0 to 255`},
+		{"escaping edit", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"../etc/passwd","content":"x"}]`}, []string{"claude"},
+			`REPLAY_EDITS[0]: path "../etc/passwd" must be relative and stay inside the working directory`},
+		{"absolute edit", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"/etc/passwd","delete":true}]`}, []string{"claude"},
+			`REPLAY_EDITS[0]: path "/etc/passwd" must be relative and stay inside the working directory`},
+		{"two operations", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"a","content":"x","delete":true}]`}, []string{"claude"},
+			`REPLAY_EDITS[0] (a): set exactly one of content, append, delete`},
+		{"unknown field", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"a","contents":"x"}]`}, []string{"claude"},
+			`REPLAY_EDITS: json: unknown field "contents"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := replayIn(t, "", tc.env, tc.argv...)
+			assert.Equal(t, r.code, 2)
+			assert.Equal(t, r.stdout, "")
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			assert.Equal(t, lines[len(lines)-1], "replayagent: "+tc.want)
+		})
+	}
+}

@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// Object is a container or network a run created, found by its labels.
+type Object struct {
+	Kind      string // "container" or "network"
+	ID        string
+	Name      string
+	RunID     string
+	Workspace string
+	State     string
+	Created   time.Time
+	Labels    map[string]string
+}
+
+// List returns every container and network carrying the run-id label,
+// oldest first.
+func (e *Engine) List(ctx context.Context) ([]Object, error) {
+	return e.list(ctx, client.Filters{}.Add("label", spec.LabelRunID))
+}
+
+func (e *Engine) list(ctx context.Context, f client.Filters) ([]Object, error) {
+	cs, err := e.c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	ns, err := e.c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	var out []Object
+	for _, c := range cs.Items {
+		name := c.ID[:12]
+		if len(c.Names) > 0 {
+			name = trimSlash(c.Names[0])
+		}
+		out = append(out, Object{
+			Kind: "container", ID: c.ID, Name: name, State: string(c.State),
+			RunID: c.Labels[spec.LabelRunID], Workspace: c.Labels[spec.LabelWorkspace],
+			Created: time.Unix(c.Created, 0), Labels: c.Labels,
+		})
+	}
+	for _, n := range ns.Items {
+		out = append(out, Object{
+			Kind: "network", ID: n.ID, Name: n.Name,
+			RunID: n.Labels[spec.LabelRunID], Workspace: n.Labels[spec.LabelWorkspace],
+			Created: n.Created, Labels: n.Labels,
+		})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, nil
+}
+
+// GC removes what earlier runs left behind: every labelled object whose
+// workspace is not locked by a live run. With all set it removes live runs'
+// objects too. It returns what it removed.
+func (e *Engine) GC(ctx context.Context, all bool) ([]Object, error) {
+	objs, err := e.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var removed []Object
+	var errs []error
+	// Containers first: a network cannot be removed while a container is
+	// still attached to it.
+	for _, kind := range []string{"container", "network"} {
+		for _, o := range objs {
+			if o.Kind != kind || (!all && o.Workspace != "" && e.workspaceHeld(o.Workspace)) {
+				continue
+			}
+			if err := e.remove(ctx, o); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			removed = append(removed, o)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// removeRun removes every container and network of one run, within
+// CleanupBudget, whatever state the caller's context is in.
+func (e *Engine) removeRun(runID string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), CleanupBudget)
+	defer cancel()
+	objs, err := e.list(ctx, client.Filters{}.Add("label", spec.LabelRunID+"="+runID))
+	if err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	var errs []error
+	for _, kind := range []string{"container", "network"} {
+		for _, o := range objs {
+			if o.Kind == kind {
+				errs = append(errs, e.remove(ctx, o))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) remove(ctx context.Context, o Object) error {
+	var err error
+	switch o.Kind {
+	case "container":
+		_, err = e.c.ContainerRemove(ctx, o.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	case "network":
+		_, err = e.c.NetworkRemove(ctx, o.ID, client.NetworkRemoveOptions{})
+	}
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove %s %s: %w", o.Kind, o.Name, err)
+	}
+	return nil
+}
+
+func trimSlash(s string) string {
+	if len(s) > 0 && s[0] == '/' {
+		return s[1:]
+	}
+	return s
+}

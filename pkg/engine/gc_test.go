@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"gotest.tools/v3/assert"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// leftover creates, without starting, a container labelled as a run on
+// workspace would label it: what a SIGKILLed run leaves behind.
+func leftover(t *testing.T, c *client.Client, runID, workspace string) string {
+	t.Helper()
+	res, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{
+		Name: "sbxtest-" + runID,
+		Config: &container.Config{
+			Image: testSpec(t).Image, Cmd: []string{"/toolbox", "sleep", "60s"},
+			Labels: map[string]string{spec.LabelRunID: runID, spec.LabelWorkspace: workspace},
+		},
+	})
+	assert.NilError(t, err)
+	t.Cleanup(func() {
+		_, _ = c.ContainerRemove(context.Background(), res.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	return res.ID
+}
+
+func TestGCRemovesWhatDeadRunsLeftAndKeepsLiveOnes(t *testing.T) {
+	e, c := newTestEngine(t)
+	ctx := context.Background()
+
+	deadRun := randomID(t)
+	leftover(t, c, deadRun, t.TempDir())
+
+	liveWS := t.TempDir()
+	lock, err := e.lockWorkspace(ctx, liveWS, false)
+	assert.NilError(t, err)
+	liveRun := randomID(t)
+	leftover(t, c, liveRun, liveWS)
+
+	objs, err := e.List(ctx)
+	assert.NilError(t, err)
+	assert.Assert(t, hasRun(objs, deadRun) && hasRun(objs, liveRun), "List misses the test runs: %+v", objs)
+
+	removed, err := e.GC(ctx, false)
+	assert.NilError(t, err)
+	assert.Assert(t, hasRun(removed, deadRun))
+	assert.Assert(t, !hasRun(removed, liveRun), "gc removed a live run")
+	assertNothingLeft(t, c, deadRun)
+
+	removed, err = e.GC(ctx, true)
+	assert.NilError(t, err)
+	assert.Assert(t, hasRun(removed, liveRun))
+	assertNothingLeft(t, c, liveRun)
+	lock.unlock()
+}
+
+func TestLockIsReleasedWhenTheHolderEnds(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ws := t.TempDir()
+	l, err := e.lockWorkspace(context.Background(), ws, false)
+	assert.NilError(t, err)
+	assert.Assert(t, e.workspaceHeld(ws))
+	l.unlock()
+	assert.Assert(t, !e.workspaceHeld(ws))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	l, err = e.lockWorkspace(ctx, ws, true)
+	assert.NilError(t, err)
+	_, err = e.lockWorkspace(ctx, ws, true)
+	assert.ErrorContains(t, err, "waiting for the lock")
+	l.unlock()
+}
+
+func hasRun(objs []Object, runID string) bool {
+	for _, o := range objs {
+		if o.RunID == runID {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// RunOptions are the caller's choices for one run that are not part of the
+// sandbox itself.
+type RunOptions struct {
+	// Stdout and Stderr receive the agent's demultiplexed output live.
+	Stdout, Stderr io.Writer
+	// WaitForLock queues behind another run on the same workspace instead
+	// of failing at once.
+	WaitForLock bool
+	// Pull fetches a missing image from its registry.
+	Pull bool
+}
+
+// Result is how a run ended.
+type Result struct {
+	ContainerID string
+	// ExitCode is the agent's exit code, or the code `docker run` would
+	// report when the command could not start (126, 127).
+	ExitCode int
+	// OOMKilled is set when the kernel killed the agent for exceeding its
+	// memory limit.
+	OOMKilled bool
+	// TimedOut is set when the run hit spec.Timeout and was stopped.
+	TimedOut bool
+	// Cancelled is set when the caller's context ended the run.
+	Cancelled bool
+	Timings   Timings
+}
+
+// StartError is returned when the container was created but its command
+// could not be started, e.g. because the executable is not in the image.
+type StartError struct {
+	// ExitCode is what `docker run` exits with for the same failure.
+	ExitCode int
+	Err      error
+}
+
+func (e *StartError) Error() string {
+	return fmt.Sprintf("start sandbox: %v", e.Err)
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// Run executes s and streams its output to o until it exits, times out or
+// ctx ends. Whatever happens, every container and network labelled with the
+// run's id is removed before Run returns, within CleanupBudget.
+func (e *Engine) Run(ctx context.Context, s spec.RunSpec, o RunOptions) (res Result, err error) {
+	if err := s.Validate(); err != nil {
+		return res, err
+	}
+	begin := time.Now()
+	lock, err := e.lockWorkspace(ctx, s.Workspace, o.WaitForLock)
+	if err != nil {
+		return res, err
+	}
+	defer lock.unlock()
+
+	// Cleanup is armed before anything exists, so a cancel at any point
+	// (even mid-create, when the daemon may finish creating anyway) finds
+	// what was made by its label and removes it.
+	defer func() {
+		cleanupStart := time.Now()
+		if cerr := e.removeRun(s.RunID); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		res.Timings.Cleanup = time.Since(cleanupStart)
+		res.Timings.Total = time.Since(begin)
+	}()
+
+	if err := e.ensureImage(ctx, s.Image, o.Pull); err != nil {
+		return res, err
+	}
+	res.Timings.Prepare = time.Since(begin)
+
+	cfg, hc, nc := s.EngineConfig()
+	// The engine removes the container itself, after reading its final
+	// state (exit code, OOM kill) — the outcome `--rm` asks for, without
+	// racing the daemon's auto-removal.
+	hc.AutoRemove = false
+	t := time.Now()
+	created, err := e.c.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: s.Name,
+	})
+	res.Timings.Create = time.Since(t)
+	if err != nil {
+		return res, ctxErr(ctx, fmt.Errorf("create sandbox: %w", err))
+	}
+	res.ContainerID = created.ID
+
+	// Attach before start so no output is lost; wait before start so a
+	// fast exit is not missed.
+	t = time.Now()
+	att, err := e.c.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return res, ctxErr(ctx, fmt.Errorf("attach sandbox: %w", err))
+	}
+	defer att.Close()
+	waitCtx, stopWaiting := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWaiting()
+	wait := e.c.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+
+	var first firstByte
+	copied := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(first.wrap(o.Stdout), first.wrap(o.Stderr), att.Reader)
+		copied <- err
+	}()
+
+	// Start is not interrupted halfway: a cancel that arrives now is seen
+	// below and stops the agent gracefully, like any other cancel.
+	startAt := time.Now()
+	if _, err := e.c.ContainerStart(context.WithoutCancel(ctx), created.ID, client.ContainerStartOptions{}); err != nil {
+		return res, &StartError{ExitCode: startExitCode(err), Err: err}
+	}
+	res.Timings.Start = time.Since(t)
+
+	var timeout <-chan time.Time
+	if s.Timeout > 0 {
+		timer := time.NewTimer(s.Timeout)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+
+	var status container.WaitResponse
+	select {
+	case status = <-wait.Result:
+	case err := <-wait.Error:
+		return res, fmt.Errorf("wait for sandbox: %w", err)
+	case <-timeout:
+		res.TimedOut = true
+		status, err = e.stop(created.ID, wait)
+	case <-ctx.Done():
+		res.Cancelled = true
+		status, err = e.stop(created.ID, wait)
+	}
+	res.Timings.Exit = time.Since(startAt)
+	if err != nil {
+		return res, err
+	}
+	res.ExitCode = int(status.StatusCode)
+
+	// The exit code is only reported once everything the agent printed has
+	// been delivered.
+	if err := drain(copied, att); err != nil {
+		return res, fmt.Errorf("read sandbox output: %w", err)
+	}
+	res.Timings.FirstOutput = first.since(startAt)
+
+	if !res.Cancelled && !res.TimedOut {
+		info, err := e.c.ContainerInspect(context.WithoutCancel(ctx), created.ID, client.ContainerInspectOptions{})
+		if err == nil && info.Container.State != nil {
+			res.OOMKilled = info.Container.State.OOMKilled
+		}
+	}
+	return res, nil
+}
+
+// stop asks the container to exit (SIGTERM, then SIGKILL after stopGrace)
+// and returns its exit status.
+func (e *Engine) stop(id string, wait client.ContainerWaitResult) (container.WaitResponse, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), CleanupBudget)
+	defer cancel()
+	grace := int(stopGrace.Seconds())
+	if _, err := e.c.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &grace}); err != nil {
+		return container.WaitResponse{}, fmt.Errorf("stop sandbox: %w", err)
+	}
+	select {
+	case s := <-wait.Result:
+		return s, nil
+	case err := <-wait.Error:
+		return container.WaitResponse{}, fmt.Errorf("wait for sandbox: %w", err)
+	case <-ctx.Done():
+		return container.WaitResponse{}, fmt.Errorf("sandbox did not stop within %s", CleanupBudget)
+	}
+}
+
+// drainGrace bounds how long output may keep arriving after the container
+// has exited (e.g. a grandchild still holding the pipe).
+const drainGrace = 2 * time.Second
+
+func drain(copied <-chan error, att client.ContainerAttachResult) error {
+	select {
+	case err := <-copied:
+		return err
+	case <-time.After(drainGrace):
+		att.Close()
+		<-copied
+		return nil
+	}
+}
+
+// startExitCode maps a start failure to the exit code `docker run` uses for
+// it, so scripts see the same status from the sandbox as from docker.
+func startExitCode(err error) int {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"),
+		strings.Contains(msg, "no such file or directory"):
+		return 127
+	case strings.Contains(msg, "permission denied"),
+		strings.Contains(msg, "is a directory"):
+		return 126
+	default:
+		return 125
+	}
+}
+
+// ctxErr prefers the context's cause when ctx ended, so a cancelled run says
+// it was cancelled rather than reporting a confusing transport error.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("run cancelled: %w", context.Cause(ctx))
+	}
+	return err
+}

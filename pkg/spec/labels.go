@@ -1,0 +1,36 @@
+package spec
+
+import "maps"
+
+// LabelTest marks objects created by test suites. It is the one label under
+// LabelPrefix that Labels may set, so that tests can find and remove what
+// they created.
+const LabelTest = LabelPrefix + "test"
+
+// The role label value of the sandbox container and of the egress proxy.
+const (
+	RoleSandbox = "sandbox"
+	RoleProxy   = "proxy"
+)
+
+// ContainerLabels returns every label the sandbox container carries: the
+// computed org.sandbox-action.* labels and the extra Labels. Empty optional
+// fields (sandbox type, bundle, created-by) are left out.
+func (s RunSpec) ContainerLabels() map[string]string {
+	labels := make(map[string]string, len(s.Labels)+7)
+	maps.Copy(labels, s.Labels)
+	labels[LabelRunID] = s.RunID
+	labels[LabelRole] = RoleSandbox
+	labels[LabelWorkspace] = s.workspaceSource()
+	labels[LabelNetworkMode] = string(s.Network.mode())
+	for k, v := range map[string]string{
+		LabelType:      s.SandboxType,
+		LabelBundle:    s.Bundle,
+		LabelCreatedBy: s.CreatedBy,
+	} {
+		if v != "" {
+			labels[k] = v
+		}
+	}
+	return labels
+}

@@ -11,7 +11,7 @@ import (
 
 func main() {
 	ctx, done := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := realMain(ctx, os.Args[1:], &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	code := realMain(ctx, os.Args[1:], &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv})
 	done()
 	os.Exit(code)
 }

@@ -15,6 +15,8 @@ type streams struct {
 	in  io.Reader
 	out io.Writer
 	err io.Writer
+	// lookupEnv reads the environment (os.LookupEnv outside tests).
+	lookupEnv func(string) (string, bool)
 }
 
 // exitError carries a specific exit code out of a command, the way `docker
@@ -65,6 +67,13 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.SetErr(s.err)
 	root.AddCommand(
 		newVersionCmd(s),
+		newRunCmd(s),
+		newCmdCmd(s),
+		newPsCmd(s),
+		newGCCmd(s),
+		newDoctorCmd(s),
+		newProxyCmd(s),
+		newEventsCmd(s),
 	)
 	return root
 }

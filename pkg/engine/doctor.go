@@ -68,11 +68,17 @@ func Runtimes(info client.SystemInfoResult) []string {
 	return names
 }
 
-// DaemonRuntimes asks the daemon which OCI runtimes it offers.
-func (e *Engine) DaemonRuntimes(ctx context.Context) ([]string, error) {
+// Host is what the daemon's machine offers a sandbox.
+type Host struct {
+	Runtimes []string
+	NCPU     int
+}
+
+// Host asks the daemon for its runtimes and CPU count.
+func (e *Engine) Host(ctx context.Context) (Host, error) {
 	info, err := e.c.Info(ctx, client.InfoOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("docker info: %w", err)
+		return Host{}, fmt.Errorf("docker info: %w", err)
 	}
-	return Runtimes(info), nil
+	return Host{Runtimes: Runtimes(info), NCPU: info.Info.NCPU}, nil
 }

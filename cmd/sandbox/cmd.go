@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newCmdCmd(s *streams) *cobra.Command {
+	o := &runOptions{lookupEnv: s.lookupEnv}
+	cmd := &cobra.Command{
+		Use:   "cmd [flags] [--] [COMMAND [ARG...]]",
+		Short: "Print the docker run line equivalent to a sandbox run",
+		Long: `Print the docker command line that creates exactly the container
+` + "`sandbox run`" + ` with the same flags would create. Secret values are shown as
+-e NAME only: docker copies them from the environment of the shell the line
+is pasted into. The timeout has no docker flag; sandbox run enforces it.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := o.resolve(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			p, err := o.build(r, args)
+			if err != nil {
+				return err
+			}
+			for _, n := range p.Notices {
+				fmt.Fprintf(s.err, "sandbox: %s\n", n)
+			}
+			fmt.Fprintln(s.out, p.Spec.CommandLine())
+			return nil
+		},
+	}
+	o.bind(cmd.Flags())
+	return cmd
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/sandbox-action/pkg/egress"
+)
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+type proxyOptions struct {
+	listen          string
+	gatewayListen   string
+	allow           []string
+	ports           []int
+	upstreams       map[string]string
+	keyEnv          map[string]string
+	tokenEnv        string
+	caFile          string
+	dialTimeout     time.Duration
+	shutdownTimeout time.Duration
+}
+
+func newProxyCmd(s *streams) *cobra.Command {
+	o := proxyOptions{}
+	cmd := &cobra.Command{
+		Use:   "proxy",
+		Short: "Run the egress proxy and credential gateway of a private-mode sandbox",
+		Long: `Run the egress proxy and, with --gateway-listen, the credential gateway.
+
+The proxy (--listen) tunnels CONNECT and forwards plain HTTP to the --allow
+list only. The gateway serves /anthropic, /openai and /gemini: it accepts a
+request only when its API key is the run's session token, swaps in the real
+key and forwards over TLS. Secrets never come from argv: the token is read
+from $SANDBOX_SESSION_TOKEN (--token-env), each real key from
+$ANTHROPIC_API_KEY, $OPENAI_API_KEY, $GEMINI_API_KEY (--key-env); a vendor is
+served when its key is set.
+
+Both listeners answer GET /healthz. Decisions are logged to stderr as JSON
+lines; on SIGTERM or SIGINT the command stops and prints the final counts as
+one JSON line on stdout.`,
+		Example: `  sandbox proxy --allow api.anthropic.com --allow '*.githubusercontent.com'
+  sandbox proxy --gateway-listen :8080 --upstream anthropic=https://api.anthropic.com`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runProxy(cmd.Context(), s, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", ":"+strconv.Itoa(egress.ProxyPort), "address of the forward proxy")
+	f.StringVar(&o.gatewayListen, "gateway-listen", "", "address of the credential gateway (none when empty)")
+	f.StringSliceVar(&o.allow, "allow", nil, "allowed destination: host, *.suffix (subdomains only), host:port or an IP literal (repeatable)")
+	f.IntSliceVar(&o.ports, "port", egress.DefaultPorts, "ports allowed for --allow entries without a port")
+	f.StringToStringVar(&o.upstreams, "upstream", nil, "vendor=https://base-url: a vendor's API (default: the vendor's real API)")
+	f.StringToStringVar(&o.keyEnv, "key-env", nil, "vendor=NAME: variable holding the vendor's real API key (default: ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY)")
+	// The defaults above are per vendor and merged in newGateway; an empty
+	// map's "[]" would only confuse --help.
+	f.Lookup("upstream").DefValue = ""
+	f.Lookup("key-env").DefValue = ""
+	f.StringVar(&o.tokenEnv, "token-env", egress.TokenEnv, "variable holding the run's session token")
+	f.StringVar(&o.caFile, "ca-file", "", "PEM file of extra roots to trust for upstream TLS (SSL_CERT_FILE also works)")
+	f.DurationVar(&o.dialTimeout, "dial-timeout", egress.DefaultDialTimeout, "limit for resolving and connecting to an upstream")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", egress.DefaultShutdownTimeout, "time open tunnels and streams get to finish on shutdown")
+	return cmd
+}
+
+func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
+	log := slog.New(slog.NewJSONHandler(s.err, nil))
+	rec := egress.NewRecorder(log)
+	allow, err := egress.ParseAllowlist(o.allow, o.ports)
+	if err != nil {
+		return err
+	}
+	proxy := egress.NewProxy(egress.ProxyConfig{Allowlist: allow, Recorder: rec, DialTimeout: o.dialTimeout})
+	var gw *egress.Gateway
+	if o.gatewayListen != "" {
+		if gw, err = newGateway(o, rec); err != nil {
+			return fmt.Errorf("gateway: %w", err)
+		}
+	} else if len(o.upstreams) > 0 || len(o.keyEnv) > 0 {
+		return errors.New("--upstream and --key-env need --gateway-listen")
+	}
+
+	srv := &egress.Server{Proxy: proxy, Gateway: gw, ShutdownTimeout: o.shutdownTimeout}
+	if srv.ProxyListener, err = net.Listen("tcp", o.listen); err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	attrs := []any{"proxy", srv.ProxyListener.Addr().String(), "allow", allow.String(), "ports", allow.Ports()}
+	if gw != nil {
+		if srv.GatewayListener, err = net.Listen("tcp", o.gatewayListen); err != nil {
+			srv.ProxyListener.Close()
+			return fmt.Errorf("gateway: %w", err)
+		}
+		attrs = append(attrs, "gateway", srv.GatewayListener.Addr().String(), "vendors", gw.Vendors())
+	}
+	log.Info("listening", attrs...)
+
+	err = srv.Run(ctx)
+	stats := rec.Stats()
+	log.Info("stopped", "allowed", stats.Proxy.Allowed+stats.Gateway.Allowed, "denied", stats.Proxy.Denied+stats.Gateway.Denied)
+	if jerr := json.NewEncoder(s.out).Encode(stats); jerr != nil && err == nil {
+		err = fmt.Errorf("write stats: %w", jerr)
+	}
+	return err
+}
+
+// newGateway builds the gateway from flags and the process environment.
+func newGateway(o proxyOptions, rec *egress.Recorder) (*egress.Gateway, error) {
+	keyEnv := map[egress.Vendor]string{}
+	for _, v := range egress.Vendors {
+		keyEnv[v] = v.KeyEnv()
+	}
+	for name, env := range o.keyEnv {
+		v, err := egress.ParseVendor(name)
+		if err != nil {
+			return nil, fmt.Errorf("--key-env: %w", err)
+		}
+		if !envName.MatchString(env) {
+			return nil, fmt.Errorf("--key-env %s: invalid variable name %q", v, env)
+		}
+		keyEnv[v] = env
+	}
+	upstreams := map[egress.Vendor]string{}
+	for name, u := range o.upstreams {
+		v, err := egress.ParseVendor(name)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream: %w", err)
+		}
+		upstreams[v] = u
+	}
+
+	var cfg egress.GatewayConfig
+	var names []string
+	for _, v := range egress.Vendors {
+		names = append(names, "$"+keyEnv[v])
+		key := os.Getenv(keyEnv[v])
+		if key == "" {
+			if _, ok := upstreams[v]; ok {
+				return nil, fmt.Errorf("--upstream %s: no API key in $%s", v, keyEnv[v])
+			}
+			continue
+		}
+		cfg.Upstreams = append(cfg.Upstreams, egress.Upstream{Vendor: v, URL: upstreams[v], Key: key})
+	}
+	if len(cfg.Upstreams) == 0 {
+		return nil, fmt.Errorf("no API key set in %s", strings.Join(names, ", "))
+	}
+	if !envName.MatchString(o.tokenEnv) {
+		return nil, fmt.Errorf("--token-env: invalid variable name %q", o.tokenEnv)
+	}
+	cfg.Token = os.Getenv(o.tokenEnv)
+	if cfg.Token == "" {
+		return nil, fmt.Errorf("session token: $%s is not set", o.tokenEnv)
+	}
+	if err := egress.ValidateSessionToken(cfg.Token); err != nil {
+		return nil, fmt.Errorf("$%s: %w", o.tokenEnv, err)
+	}
+	roots, err := egress.LoadRootCAs(o.caFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RootCAs, cfg.Recorder, cfg.DialTimeout = roots, rec, o.dialTimeout
+	return egress.NewGateway(cfg)
+}

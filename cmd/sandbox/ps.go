@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+func newPsCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ps",
+		Short: "List the containers and networks sandbox runs created",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := engine.Connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			objs, err := engine.New(c).List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			printObjects(s, objs, time.Now())
+			return nil
+		},
+	}
+}
+
+func printObjects(s *streams, objs []engine.Object, now time.Time) {
+	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tKIND\tNAME\tROLE\tSTATE\tAGE\tWORKSPACE")
+	for _, o := range objs {
+		state := o.State
+		if state == "" {
+			state = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.RunID, o.Kind, o.Name, o.Labels[spec.LabelRole], state,
+			now.Sub(o.Created).Round(time.Second), o.Workspace)
+	}
+	_ = tw.Flush()
+}
+
+func newGCCmd(s *streams) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "gc",
+		Short: "Remove what killed sandbox runs left behind",
+		Long: `Remove every container and network a sandbox run created (found by its
+org.sandbox-action.run-id label) whose run is no longer alive. A run is alive
+while its process holds the lock on its workspace; --all removes those too.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := engine.Connect(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			removed, err := engine.New(c).GC(cmd.Context(), all)
+			for _, o := range removed {
+				fmt.Fprintf(s.out, "removed %s %s (run %s)\n", o.Kind, o.Name, o.RunID)
+			}
+			if err == nil && len(removed) == 0 {
+				fmt.Fprintln(s.out, "nothing to remove")
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "also remove the objects of runs that are still alive")
+	return cmd
+}

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/config"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/plan"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// runOptions are the flags `sandbox run` and `sandbox cmd` share, so the
+// printed docker line and the run come from the same parsing.
+type runOptions struct {
+	image      string
+	env        []string
+	envFiles   []string
+	secrets    []string
+	memory     string
+	cpus       string
+	pids       int64
+	user       string
+	name       string
+	rm         bool
+	network    string
+	allow      []string
+	sbxType    string
+	bundle     string
+	relax      []string
+	timeout    string
+	workspace  string
+	configPath string
+
+	agent        string
+	prompt       string
+	model        string
+	maxTurns     int
+	allowedTools []string
+
+	lookupEnv func(string) (string, bool)
+}
+
+func (o *runOptions) bind(fs *pflag.FlagSet) {
+	fs.SetInterspersed(false) // everything after the first argument is the command
+	fs.StringVar(&o.image, "image", "", "image to run (default: image in the config file)")
+	fs.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable: NAME=VALUE, or NAME to copy it from this environment")
+	fs.StringArrayVar(&o.envFiles, "env-file", nil, "read environment variables from a file (NAME=VALUE or NAME lines)")
+	fs.StringArrayVar(&o.secrets, "secret", nil, "pass the variable NAME from this environment as a secret (never printed)")
+	fs.StringVarP(&o.memory, "memory", "m", "", "memory limit, e.g. 2g")
+	fs.StringVar(&o.cpus, "cpus", "", "number of CPUs, e.g. 1.5")
+	fs.Int64Var(&o.pids, "pids-limit", 0, "process limit")
+	fs.StringVarP(&o.user, "user", "u", "", "UID[:GID] to run as (default: the workspace owner)")
+	fs.StringVar(&o.name, "name", "", "container name (default: sandbox-RUNID)")
+	fs.BoolVar(&o.rm, "rm", true, "remove the container when it exits")
+	fs.StringVar(&o.network, "network", "", "network mode: public or private")
+	fs.StringArrayVar(&o.allow, "allow", nil, "host the private-mode egress proxy lets through (repeatable; *.suffix allowed)")
+	fs.StringVar(&o.sbxType, "type", "", "sandbox type: "+strings.Join(features.TypeNames(), ", "))
+	fs.StringVar(&o.bundle, "bundle", "", "experiment bundle: "+strings.Join(features.BundleNames(), ", "))
+	fs.StringArrayVar(&o.relax, "relax", nil, "give up one hardening default (logged): "+strings.Join(features.RelaxNames(), ", "))
+	fs.StringVar(&o.timeout, "timeout", "", "wall-clock limit, e.g. 30m")
+	fs.StringVarP(&o.workspace, "workspace", "w", ".", "working tree mounted at /workspace")
+	fs.StringVar(&o.configPath, "config", "", "config file (default: WORKSPACE/"+config.DefaultPath+" if present)")
+	fs.StringVar(&o.agent, "agent", "", "run an agent CLI headless: "+strings.Join(agent.Names(), ", "))
+	fs.StringVarP(&o.prompt, "prompt", "p", "", "the agent's task (with --agent)")
+	fs.StringVar(&o.model, "model", "", "pin the agent's model")
+	fs.IntVar(&o.maxTurns, "max-turns", 0, "bound the agent's turns")
+	fs.StringArrayVar(&o.allowedTools, "allowed-tools", nil, "tools the agent may use without asking (repeatable)")
+}
+
+// resolved is the outcome of reading flags, config file and workspace.
+type resolved struct {
+	features  features.Resolved
+	config    *config.File
+	workspace string
+	owner     string
+}
+
+// resolve reads the workspace and config file and applies precedence.
+func (o *runOptions) resolve(flags *pflag.FlagSet) (resolved, error) {
+	var r resolved
+	ws, owner, err := plan.Workspace(o.workspace)
+	if err != nil {
+		return r, err
+	}
+	r.workspace, r.owner = ws, owner
+
+	path := o.configPath
+	if path == "" {
+		path, err = config.Find(ws)
+	}
+	if err == nil {
+		r.config, err = config.Load(path)
+	}
+	// No config file is fine unless one was named explicitly.
+	if err != nil && (o.configPath != "" || !errors.Is(err, fs.ErrNotExist)) {
+		return r, err
+	}
+
+	layer, err := o.layer(flags)
+	if err != nil {
+		return r, err
+	}
+	r.features, err = features.Resolve(r.config.Input(layer))
+	return r, err
+}
+
+// layer turns the flags a person actually gave into the strongest layer.
+func (o *runOptions) layer(flags *pflag.FlagSet) (features.Layer, error) {
+	var l features.Layer
+	set := flags.Changed
+	var errs []error
+	if set("type") {
+		l.Type = o.sbxType
+	}
+	if set("bundle") {
+		l.Bundle = o.bundle
+	}
+	st := &l.Settings
+	if set("image") {
+		st.Image = &o.image
+	}
+	if set("network") {
+		m, err := features.ParseNetwork(o.network)
+		errs = append(errs, err)
+		st.Network = &m
+	}
+	if set("allow") {
+		for _, a := range o.allow {
+			v, err := features.ParseAllow(a)
+			errs = append(errs, err)
+			st.Allow = append(st.Allow, v)
+		}
+	}
+	if set("memory") {
+		v, err := features.ParseMemory(o.memory)
+		errs = append(errs, flagErr("--memory", err))
+		st.Memory = &v
+	}
+	if set("cpus") {
+		v, err := features.ParseCPUs(o.cpus)
+		errs = append(errs, flagErr("--cpus", err))
+		st.CPUs = &v
+	}
+	if set("pids-limit") {
+		v, err := features.ParsePids(o.pids)
+		errs = append(errs, flagErr("--pids-limit", err))
+		st.Pids = &v
+	}
+	if set("timeout") {
+		v, err := features.ParseTimeout(o.timeout)
+		errs = append(errs, flagErr("--timeout", err))
+		st.Timeout = &v
+	}
+	if set("user") {
+		v, err := features.ParseUser(o.user)
+		errs = append(errs, err)
+		st.User = &v
+	}
+	if set("relax") {
+		v, err := features.ParseRelax(o.relax)
+		errs = append(errs, err)
+		st.Relax = v
+	}
+	return l, errors.Join(errs...)
+}
+
+func flagErr(flag string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", flag, err)
+}
+
+// build assembles the run from resolved settings and the command line.
+func (o *runOptions) build(r resolved, command []string) (plan.Plan, error) {
+	env, err := o.environment(r.config)
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	in := plan.Input{
+		Resolved:  r.features,
+		Workspace: r.workspace,
+		Owner:     r.owner,
+		Command:   command,
+		Env:       env,
+		Name:      o.name,
+		CreatedBy: "cli",
+		Keep:      !o.rm,
+		Getenv:    o.getenv,
+	}
+	a, err := o.agentRun(r.config)
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	in.Agent = a
+	return plan.Build(in)
+}
+
+// agentRun returns the agent request of --agent (or the config's agent
+// block), or nil for a plain command.
+func (o *runOptions) agentRun(cfg *config.File) (*plan.Agent, error) {
+	var c config.Agent
+	if cfg != nil {
+		c = cfg.Agent
+	}
+	name := firstNonEmpty(o.agent, c.Name)
+	if name == "" {
+		if o.prompt != "" {
+			return nil, fmt.Errorf("--prompt needs --agent (one of %s)", strings.Join(agent.Names(), ", "))
+		}
+		return nil, nil
+	}
+	a, err := agent.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	req := agent.Request{
+		Prompt:       firstNonEmpty(o.prompt, c.Prompt),
+		Model:        firstNonEmpty(o.model, c.Model),
+		MaxTurns:     o.maxTurns,
+		AllowedTools: o.allowedTools,
+	}
+	if req.MaxTurns == 0 && c.MaxTurns != nil {
+		req.MaxTurns = *c.MaxTurns
+	}
+	if len(req.AllowedTools) == 0 {
+		req.AllowedTools = c.AllowedTools
+	}
+	return &plan.Agent{Adapter: a, Request: req}, nil
+}
+
+// environment gathers -e, --env-file, --secret and the config file's env
+// and secrets, with docker's rules: "NAME" copies the variable from this
+// environment and is dropped when unset; a secret that is unset is an error.
+func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
+	var env []spec.EnvVar
+	add := func(entry string, secret bool, source string) error {
+		name, value, hasValue := strings.Cut(entry, "=")
+		if name == "" {
+			return fmt.Errorf("%s: empty variable name in %q", source, entry)
+		}
+		if !hasValue {
+			v, ok := o.lookupEnv(name)
+			if !ok {
+				if secret {
+					return fmt.Errorf("%s: secret %s is not set in this environment", source, name)
+				}
+				return nil
+			}
+			value = v
+		}
+		env = append(env, spec.EnvVar{Name: name, Value: value, Secret: secret})
+		return nil
+	}
+	if cfg != nil {
+		for _, n := range cfg.Env {
+			if err := add(n, false, cfg.Name()); err != nil {
+				return nil, err
+			}
+		}
+		for _, n := range cfg.Secrets {
+			if err := add(n, true, cfg.Name()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, f := range o.envFiles {
+		lines, err := readEnvFile(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			if err := add(l, false, f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, e := range o.env {
+		if err := add(e, false, "-e"); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range o.secrets {
+		if strings.Contains(n, "=") {
+			return nil, fmt.Errorf("--secret %s: give only the NAME; the value is read from this environment so it never appears on a command line", strings.SplitN(n, "=", 2)[0])
+		}
+		if err := add(n, true, "--secret"); err != nil {
+			return nil, err
+		}
+	}
+	return dedupeEnv(env), nil
+}
+
+// dedupeEnv keeps the last setting of each name, as docker does when a
+// variable is given twice, at the position of its first appearance.
+func dedupeEnv(env []spec.EnvVar) []spec.EnvVar {
+	last := map[string]spec.EnvVar{}
+	for _, e := range env {
+		last[e.Name] = e
+	}
+	var out []spec.EnvVar
+	seen := map[string]bool{}
+	for _, e := range env {
+		if !seen[e.Name] {
+			seen[e.Name] = true
+			out = append(out, last[e.Name])
+		}
+	}
+	return out
+}
+
+// readEnvFile reads docker's env-file format: NAME=VALUE or NAME per line,
+// blank lines and # comments ignored.
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--env-file: %w", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimLeft(sc.Text(), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if name, _, _ := strings.Cut(line, "="); strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("--env-file %s:%d: variable name %q contains whitespace", path, n, name)
+		}
+		lines = append(lines, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--env-file %s: %w", path, err)
+	}
+	return lines, nil
+}
+
+// getenv reads one variable of this environment.
+func (o *runOptions) getenv(name string) string {
+	v, _ := o.lookupEnv(name)
+	return v
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

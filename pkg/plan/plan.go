@@ -1,0 +1,168 @@
+// Package plan assembles the spec of one sandbox run from resolved settings,
+// a workspace and a command or agent request. The sandbox CLI and the GitHub
+// Action both build their runs here, so they cannot assemble different
+// containers from the same settings.
+package plan
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// Nobody is the user a sandbox runs as when the workspace belongs to root:
+// running as root would silently give up a hardening default.
+const Nobody = "65534:65534"
+
+// Input is everything a run is built from.
+type Input struct {
+	// Resolved are the settings after precedence (flags, config, bundle,
+	// type, defaults).
+	Resolved features.Resolved
+	// Workspace is the absolute host path of the working tree.
+	Workspace string
+	// Owner is "UID:GID" of Workspace (see Owner); the sandbox runs as the
+	// owner so that the files it writes stay the user's.
+	Owner string
+	// Command is the program to run; empty with Agent set.
+	Command []string
+	// Env is the environment given explicitly (-e, --env-file, secrets).
+	Env []spec.EnvVar
+	// Agent, when set, runs an agent CLI headless instead of Command.
+	Agent *Agent
+	// RunID and Name identify the run; both are generated when empty.
+	RunID, Name string
+	// CreatedBy names the front door: "cli", "action" or "e2e".
+	CreatedBy string
+	// Keep leaves the container after exit (docker run without --rm).
+	Keep bool
+	// Getenv reads the caller's environment, for agent credentials.
+	Getenv func(string) string
+}
+
+// Agent is a headless agent run.
+type Agent struct {
+	Adapter agent.Adapter
+	Request agent.Request
+}
+
+// Plan is a run ready for the engine, and what a person should be told
+// about how it was put together.
+type Plan struct {
+	Spec spec.RunSpec
+	// Notices are facts worth a line on stderr: relaxed hardening, a user
+	// chosen for them, a credential that is not set.
+	Notices []string
+}
+
+// Build assembles the run. It is pure apart from reading Getenv.
+func Build(in Input) (Plan, error) {
+	var p Plan
+	if in.RunID == "" {
+		in.RunID = NewRunID()
+	}
+	if in.Name == "" {
+		in.Name = "sandbox-" + in.RunID
+	}
+	if in.Getenv == nil {
+		in.Getenv = func(string) string { return "" }
+	}
+	s := spec.RunSpec{
+		RunID:     in.RunID,
+		Name:      in.Name,
+		Command:   in.Command,
+		Workspace: in.Workspace,
+		Env:       append([]spec.EnvVar(nil), in.Env...),
+		Remove:    !in.Keep,
+		CreatedBy: in.CreatedBy,
+	}
+	r := in.Resolved
+	r.Apply(&s)
+
+	if s.User == "" {
+		switch {
+		case in.Owner == "" || isRoot(in.Owner):
+			s.User = Nobody
+			if !s.Relax.Root {
+				p.Notices = append(p.Notices, fmt.Sprintf(
+					"workspace %s belongs to root; running as nobody (%s), which can read but not write it: pass --user, or run from a tree you own",
+					in.Workspace, Nobody))
+			}
+		default:
+			s.User = in.Owner
+		}
+	}
+
+	if in.Agent != nil {
+		if len(in.Command) > 0 {
+			return p, fmt.Errorf("give either a command or --agent, not both (command: %q)", strings.Join(in.Command, " "))
+		}
+		argv, err := in.Agent.Adapter.Command(in.Agent.Request)
+		if err != nil {
+			return p, err
+		}
+		s.Command = argv
+		setup := in.Agent.Adapter.Setup()
+		for _, kv := range setup.Env {
+			name, value, _ := strings.Cut(kv, "=")
+			s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: value})
+		}
+		if name := setup.CredentialEnv; name != "" {
+			if v := in.Getenv(name); v != "" {
+				s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: v, Secret: true})
+			} else if !hasEnv(s.Env, name) {
+				p.Notices = append(p.Notices, fmt.Sprintf("%s is not set: %s will not be able to reach its model API", name, in.Agent.Adapter.Name()))
+			}
+		}
+	}
+	if len(s.Command) == 0 {
+		return p, fmt.Errorf("nothing to run: give a command after -- or choose an agent with --agent")
+	}
+
+	for _, rl := range r.Relaxations() {
+		p.Notices = append(p.Notices, rl.String())
+	}
+	if err := s.Validate(); err != nil {
+		return p, err
+	}
+	p.Spec = s
+	return p, nil
+}
+
+// appendEnv adds v unless a variable of that name is already set: what the
+// caller set explicitly wins over an adapter's defaults.
+func appendEnv(env []spec.EnvVar, v spec.EnvVar) []spec.EnvVar {
+	if hasEnv(env, v.Name) {
+		return env
+	}
+	return append(env, v)
+}
+
+func hasEnv(env []spec.EnvVar, name string) bool {
+	for _, e := range env {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func isRoot(owner string) bool {
+	uid, _, _ := strings.Cut(owner, ":")
+	return uid == "0"
+}
+
+// NewRunID returns a random run id: 12 hex digits, enough that concurrent
+// runs on one daemon never collide.
+func NewRunID() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/golden"
+
+	"github.com/org/sandbox-action/internal/testimage"
+)
+
+// cli runs the sandbox CLI in-process with env as its whole environment.
+func cli(ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = realMain(ctx, args, &streams{
+		in: strings.NewReader(""), out: &out, err: &errOut,
+		lookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	return code, out.String(), errOut.String()
+}
+
+// workspace is a temporary working tree the sandbox user (1000) can write.
+func workspace(t *testing.T) string {
+	t.Helper()
+	ws := t.TempDir()
+	assert.NilError(t, os.Chmod(ws, 0o777))
+	return ws
+}
+
+func toolboxArgs(t *testing.T, ws string, extra ...string) []string {
+	return append([]string{"run", "--image", testimage.Toolbox(t), "-w", ws, "--user", "1000:1000", "--memory", "256m"}, extra...)
+}
+
+func TestRunExitStatus(t *testing.T) {
+	ws := workspace(t)
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantOut    string
+		wantErrSub string
+	}{
+		{name: "success streams stdout", args: []string{"--", "/toolbox", "echo", "hello"}, wantCode: 0, wantOut: "hello\n"},
+		{name: "agent exit code", args: []string{"--", "/toolbox", "exit", "42"}, wantCode: 42},
+		{name: "command not in image", args: []string{"--", "/no/such/agent"}, wantCode: 127, wantErrSub: "/no/such/agent"},
+		{name: "timeout", args: []string{"--timeout", "1s", "--", "/toolbox", "sleep", "60s"}, wantCode: 124, wantErrSub: "timed out"},
+		{name: "out of memory", args: []string{"--memory", "32m", "--", "/toolbox", "alloc", "256"}, wantCode: 137, wantErrSub: "out of memory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, tc.args...)...)
+			assert.Equal(t, code, tc.wantCode, "stderr: %s", errOut)
+			if tc.wantOut != "" {
+				assert.Equal(t, out, tc.wantOut)
+			}
+			assert.Check(t, is.Contains(errOut, tc.wantErrSub))
+		})
+	}
+}
+
+func TestRunRefusesBadInputClearly(t *testing.T) {
+	ws := workspace(t)
+	file := filepath.Join(ws, "file")
+	assert.NilError(t, os.WriteFile(file, nil, 0o644))
+	image := testimage.Toolbox(t)
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+	}{
+		{"flag-like image", nil, []string{"run", "--image=-v", "-w", ws, "--", "x"}, `image "-v": must not start with "-"`},
+		{"image with spaces", nil, []string{"run", "--image", "a b", "-w", ws, "--", "x"}, `image "a b"`},
+		{"absent image", nil, []string{"run", "--image", "sandbox-action-test/absent:1", "-w", ws, "--", "x"}, "docker load"},
+		{"env value with newline", nil, []string{"run", "--image", image, "-w", ws, "-e", "A=1\n2", "--", "x"}, "line break"},
+		{"env name with =", nil, []string{"run", "--image", image, "-w", ws, "-e", "=x", "--", "x"}, "empty variable name"},
+		{"secret with value on the command line", nil, []string{"run", "--image", image, "-w", ws, "--secret", "T=v", "--", "x"}, "give only the NAME"},
+		{"unset secret", nil, []string{"run", "--image", image, "-w", ws, "--secret", "T", "--", "x"}, "secret T is not set"},
+		{"missing workspace", nil, []string{"run", "--image", image, "-w", filepath.Join(ws, "nope"), "--", "x"}, "no such file or directory"},
+		{"workspace is a file", nil, []string{"run", "--image", image, "-w", file, "--", "x"}, "is a file, not a directory"},
+		{"unknown type", nil, []string{"run", "--image", image, "-w", ws, "--type", "fastest", "--", "x"}, "valid: gvisor, standard"},
+		{"runtime not installed", nil, []string{"run", "--image", image, "-w", ws, "--type", "gvisor", "--", "x"}, `needs the "runsc" runtime`},
+		{"negative memory", nil, []string{"run", "--image", image, "-w", ws, "--memory", "-1g", "--", "x"}, "--memory"},
+		{"nothing to run", nil, []string{"run", "--image", image, "-w", ws}, "nothing to run"},
+		{"unknown agent", nil, []string{"run", "--image", image, "-w", ws, "--agent", "copilot", "-p", "hi"}, "unknown agent"},
+		{"no daemon", map[string]string{}, []string{"run", "--image", image, "-w", ws, "--", "x"}, "not reachable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "no daemon" {
+				t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "none.sock"))
+			}
+			code, _, errOut := cli(context.Background(), tc.env, tc.args...)
+			assert.Equal(t, code, exitSandboxError, "stderr: %s", errOut)
+			assert.Check(t, is.Contains(errOut, tc.wantErr))
+		})
+	}
+}
+
+func TestRunSecondRunOnSameWorkspace(t *testing.T) {
+	ws := workspace(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := &signalWriter{want: "ready", seen: make(chan struct{})}
+	done := make(chan int, 1)
+	go func() {
+		done <- realMain(ctx, toolboxArgs(t, ws, "--", "/toolbox", "trap"),
+			&streams{in: strings.NewReader(""), out: ready, err: &bytes.Buffer{}, lookupEnv: noEnv})
+	}()
+	select {
+	case <-ready.seen:
+	case <-time.After(30 * time.Second):
+		t.Fatal("first run never became ready")
+	}
+	code, _, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, "--", "/toolbox", "echo")...)
+	assert.Equal(t, code, exitSandboxError, errOut)
+	assert.Check(t, is.Contains(errOut, "is using "+ws))
+	assert.Check(t, is.Contains(errOut, "--wait"))
+	cancel()
+	assert.Equal(t, <-done, exitCancelled)
+}
+
+// signalWriter closes seen once want has been written to it.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestCmdPrintsTheDockerRunLine(t *testing.T) {
+	ws := t.TempDir()
+	code, out, errOut := cli(context.Background(), map[string]string{"API_TOKEN": "s3cret"},
+		"cmd", "--image", "agents:1", "-w", ws, "--user", "1000:1000", "--name", "sandbox-golden",
+		"--memory", "1g", "--cpus", "1.5", "-e", "MODE=review", "--secret", "API_TOKEN",
+		"--", "claude", "-p", "it's a test")
+	assert.Equal(t, code, 0, errOut)
+	assert.Assert(t, !strings.Contains(out, "s3cret"), "secret value printed: %s", out)
+	// The run id and the workspace path vary from run to run.
+	out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
+	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
+	golden.Assert(t, out, "cmd-public.golden")
+}
+
+var runIDPattern = regexp.MustCompile(`run-id=[0-9a-f]{12}`)

@@ -27,7 +27,7 @@ is pasted into. The timeout has no docker flag; sandbox run enforces it.`,
 			for _, n := range p.Notices {
 				fmt.Fprintf(s.err, "sandbox: %s\n", n)
 			}
-			fmt.Fprintln(s.out, p.Spec.CommandLine())
+			fmt.Fprintln(s.out, p.Run.Script())
 			return nil
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/engine"
 	"github.com/org/sandbox-action/pkg/features"
 )
@@ -81,17 +82,20 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	for _, n := range p.Notices {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
-	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Spec.RunID, strings.Join(r.features.Summary(), ", "))
+	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(r.features.Summary(), ", "))
 
 	out := agentOutput{s: s, json: o.json}
 	if a := o.agentAdapter(r); a != nil {
 		out.start(a)
 	}
 	begin := time.Now()
-	res, runErr := e.Run(ctx, p.Spec, engine.RunOptions{
+	res, runErr := e.Run(ctx, p.Run, engine.RunOptions{
 		Stdout: out.stdout(), Stderr: out.stderr(), WaitForLock: o.wait, Pull: o.pull,
 	})
 	agentRes, hasAgent := out.finish(res.ExitCode, time.Since(begin))
+	if p.Run.Proxy != nil {
+		printEgress(s, res, runErr != nil)
+	}
 	if o.timings {
 		fmt.Fprintf(s.err, "sandbox: timings: %s\n", res.Timings)
 	}
@@ -215,4 +219,16 @@ func (a *agentOutput) finish(exitCode int, wall time.Duration) (agent.Result, bo
 		a.prog.result(r, wall)
 	}
 	return r, true
+}
+
+// printEgress summarises what the egress proxy allowed and denied; when the
+// run failed it also shows the end of the proxy's log.
+func printEgress(s *streams, res engine.Result, failed bool) {
+	var st egress.Stats
+	if len(res.Egress) > 0 && json.Unmarshal(res.Egress, &st) == nil {
+		fmt.Fprintf(s.err, "sandbox: egress: %s\n", st.Summary())
+	}
+	if failed && res.ProxyLog != "" {
+		fmt.Fprintf(s.err, "sandbox: egress proxy log (end):\n%s", res.ProxyLog)
+	}
 }

@@ -39,6 +39,8 @@ type runOptions struct {
 	workspace  string
 	configPath string
 
+	proxyImage string
+
 	agent        string
 	prompt       string
 	model        string
@@ -61,6 +63,7 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.name, "name", "", "container name (default: sandbox-RUNID)")
 	fs.BoolVar(&o.rm, "rm", true, "remove the container when it exits")
 	fs.StringVar(&o.network, "network", "", "network mode: public or private")
+	fs.StringVar(&o.proxyImage, "proxy-image", plan.DefaultProxyImage, "image whose `sandbox proxy` is the private-mode egress proxy")
 	fs.StringArrayVar(&o.allow, "allow", nil, "host the private-mode egress proxy lets through (repeatable; *.suffix allowed)")
 	fs.StringVar(&o.sbxType, "type", "", "sandbox type: "+strings.Join(features.TypeNames(), ", "))
 	fs.StringVar(&o.bundle, "bundle", "", "experiment bundle: "+strings.Join(features.BundleNames(), ", "))
@@ -193,8 +196,9 @@ func (o *runOptions) build(r resolved, command []string) (plan.Plan, error) {
 		Env:       env,
 		Name:      o.name,
 		CreatedBy: "cli",
-		Keep:      !o.rm,
-		Getenv:    o.getenv,
+		Keep:       !o.rm,
+		Getenv:     o.getenv,
+		ProxyImage: o.proxyImage,
 	}
 	a, err := o.agentRun(r.config)
 	if err != nil {

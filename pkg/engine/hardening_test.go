@@ -7,6 +7,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
+
+	"github.com/org/sandbox-action/pkg/spec"
 	is "gotest.tools/v3/assert/cmp"
 )
 
@@ -16,7 +18,7 @@ func probe(t *testing.T, e *Engine, args ...string) (string, int) {
 	t.Helper()
 	s := testSpec(t, args...)
 	var out, errw lineWriter
-	res, err := e.Run(context.Background(), s, RunOptions{Stdout: &out, Stderr: &errw})
+	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{Stdout: &out, Stderr: &errw})
 	assert.NilError(t, err)
 	return strings.TrimSpace(out.String() + errw.String()), res.ExitCode
 }
@@ -53,7 +55,7 @@ func TestSandboxIsHardenedByInspect(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.Run(ctx, s, RunOptions{Stdout: out})
+		_, err := e.Run(ctx, spec.Run{Sandbox: s}, RunOptions{Stdout: out})
 		done <- err
 	}()
 	out.waitSeen(t, 20e9)

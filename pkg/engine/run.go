@@ -41,6 +41,11 @@ type Result struct {
 	// Cancelled is set when the caller's context ended the run.
 	Cancelled bool
 	Timings   Timings
+	// Egress is the egress proxy's final counts (private mode), as the JSON
+	// line `sandbox proxy` prints when it stops.
+	Egress []byte
+	// ProxyLog is the end of the proxy's decision log (private mode).
+	ProxyLog string
 }
 
 // StartError is returned when the container was created but its command
@@ -57,13 +62,17 @@ func (e *StartError) Error() string {
 
 func (e *StartError) Unwrap() error { return e.Err }
 
-// Run executes s and streams its output to o until it exits, times out or
-// ctx ends. Whatever happens, every container and network labelled with the
-// run's id is removed before Run returns, within CleanupBudget.
-func (e *Engine) Run(ctx context.Context, s spec.RunSpec, o RunOptions) (res Result, err error) {
-	if err := s.Validate(); err != nil {
+// Run executes r and streams the sandbox's output to o until it exits,
+// times out or ctx ends. In private mode the internal network and the egress
+// proxy come up first, in parallel with creating the sandbox, which starts
+// only once the proxy serves. Whatever happens, every container and network
+// labelled with the run's id is removed before Run returns, within
+// CleanupBudget.
+func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result, err error) {
+	if err := r.Validate(); err != nil {
 		return res, err
 	}
+	s := r.Sandbox
 	begin := time.Now()
 	lock, err := e.lockWorkspace(ctx, s.Workspace, o.WaitForLock)
 	if err != nil {
@@ -85,6 +94,21 @@ func (e *Engine) Run(ctx context.Context, s spec.RunSpec, o RunOptions) (res Res
 
 	if err := e.ensureImage(ctx, s.Image, o.Pull); err != nil {
 		return res, err
+	}
+	var px *proxyRun
+	if r.Proxy != nil {
+		if err := e.ensureImage(ctx, r.Proxy.Image, o.Pull); err != nil {
+			return res, fmt.Errorf("egress proxy: %w", err)
+		}
+		if px, err = e.startProxy(ctx, r); err != nil {
+			return res, err
+		}
+		defer func() {
+			if res.Egress == nil {
+				px.att.Close()
+			}
+			res.ProxyLog = px.log.tail()
+		}()
 	}
 	res.Timings.Prepare = time.Since(begin)
 
@@ -114,6 +138,13 @@ func (e *Engine) Run(ctx context.Context, s spec.RunSpec, o RunOptions) (res Res
 	waitCtx, stopWaiting := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWaiting()
 	wait := e.c.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+
+	if px != nil {
+		if err := px.awaitReady(ctx); err != nil {
+			return res, err
+		}
+		res.Timings.Proxy = time.Since(px.started)
+	}
 
 	var first firstByte
 	copied := make(chan error, 1)
@@ -166,6 +197,11 @@ func (e *Engine) Run(ctx context.Context, s spec.RunSpec, o RunOptions) (res Res
 		info, err := e.c.ContainerInspect(context.WithoutCancel(ctx), created.ID, client.ContainerInspectOptions{})
 		if err == nil && info.Container.State != nil {
 			res.OOMKilled = info.Container.State.OOMKilled
+		}
+	}
+	if px != nil {
+		if res.Egress, err = px.stop(e); err != nil {
+			return res, err
 		}
 	}
 	return res, nil

@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
+
+	"github.com/org/sandbox-action/pkg/spec"
 	is "gotest.tools/v3/assert/cmp"
 )
 
@@ -16,7 +18,7 @@ func TestRunStreamsDemultiplexedOutputAndExitCode(t *testing.T) {
 	e, c := newTestEngine(t)
 	s := testSpec(t, "stream", "5", "10ms")
 	var out, errw lineWriter
-	res, err := e.Run(context.Background(), s, RunOptions{Stdout: &out, Stderr: &errw})
+	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{Stdout: &out, Stderr: &errw})
 	assert.NilError(t, err)
 	assert.Equal(t, res.ExitCode, 0)
 	assert.Equal(t, out.String(), "out 1\nout 3\nout 5\n")
@@ -29,7 +31,7 @@ func TestRunStreamsDemultiplexedOutputAndExitCode(t *testing.T) {
 func TestRunReturnsTheAgentsExitCode(t *testing.T) {
 	e, c := newTestEngine(t)
 	s := testSpec(t, "exit", "3")
-	res, err := e.Run(context.Background(), s, RunOptions{})
+	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
 	assert.NilError(t, err)
 	assert.Equal(t, res.ExitCode, 3)
 	assertNothingLeft(t, c, s.RunID)
@@ -45,7 +47,7 @@ func TestRunStreamsLive(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = e.Run(ctx, s, RunOptions{Stdout: out})
+		_, _ = e.Run(ctx, spec.Run{Sandbox: s}, RunOptions{Stdout: out})
 	}()
 	// trap prints "ready" and then blocks until signalled: seeing it while
 	// Run has not returned proves streaming.
@@ -66,7 +68,7 @@ func TestRunCommandNotFoundExits127(t *testing.T) {
 		s.Command = []string{"/no/such/agent"}
 		s.Relax.NoInit = noInit
 		var errw lineWriter
-		res, err := e.Run(context.Background(), s, RunOptions{Stderr: &errw})
+		res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{Stderr: &errw})
 		// With --init the init process reports the failed exec and exits
 		// 127; without it the runtime refuses to start the container. Both
 		// end as `docker run` does: status 127.
@@ -86,7 +88,7 @@ func TestRunImageAbsentSaysHowToGetIt(t *testing.T) {
 	e, c := newTestEngine(t)
 	s := testSpec(t, "echo")
 	s.Image = "sandbox-action-test/absent:nope"
-	_, err := e.Run(context.Background(), s, RunOptions{})
+	_, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
 	var me *ImageMissingError
 	assert.Assert(t, errors.As(err, &me), "got %v", err)
 	assert.ErrorContains(t, err, "docker build")
@@ -99,7 +101,7 @@ func TestRunTimeoutStopsAndCleansUp(t *testing.T) {
 	s := testSpec(t, "sleep", "60s")
 	s.Timeout = time.Second
 	start := time.Now()
-	res, err := e.Run(context.Background(), s, RunOptions{})
+	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
 	assert.NilError(t, err)
 	assert.Assert(t, res.TimedOut)
 	assert.Assert(t, time.Since(start) < s.Timeout+CleanupBudget+5*time.Second, "took %s", time.Since(start))
@@ -118,7 +120,7 @@ func TestRunCancelStopsAndRemovesWithinBudget(t *testing.T) {
 	}
 	done := make(chan ret, 1)
 	go func() {
-		res, err := e.Run(ctx, s, RunOptions{Stdout: out})
+		res, err := e.Run(ctx, spec.Run{Sandbox: s}, RunOptions{Stdout: out})
 		done <- ret{res, err}
 	}()
 	out.waitSeen(t, 20*time.Second)
@@ -155,7 +157,7 @@ func TestRunCancelDuringCreateLeavesNothing(t *testing.T) {
 	defer cancel()
 	e := New(cancelOnCreate{Client: c, cancel: cancel}, WithLockDir(t.TempDir()))
 	s := testSpec(t, "echo", "never")
-	_, err := e.Run(ctx, s, RunOptions{})
+	_, err := e.Run(ctx, spec.Run{Sandbox: s}, RunOptions{})
 	assert.ErrorContains(t, err, "cancel")
 	assertNothingLeft(t, c, s.RunID)
 }
@@ -164,7 +166,7 @@ func TestRunReportsOOMKill(t *testing.T) {
 	e, c := newTestEngine(t)
 	s := testSpec(t, "alloc", "256")
 	s.Limits.MemoryBytes = 32 << 20
-	res, err := e.Run(context.Background(), s, RunOptions{})
+	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
 	assert.NilError(t, err)
 	assert.Assert(t, res.OOMKilled, "exit %d", res.ExitCode)
 	assert.Equal(t, res.ExitCode, 137)
@@ -178,14 +180,14 @@ func TestSecondRunOnSameWorkspaceIsRefused(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.Run(ctx, first, RunOptions{Stdout: out})
+		_, err := e.Run(ctx, spec.Run{Sandbox: first}, RunOptions{Stdout: out})
 		done <- err
 	}()
 	out.waitSeen(t, 20*time.Second)
 
 	second := testSpec(t, "echo", "hi")
 	second.Workspace = first.Workspace
-	_, err := e.Run(context.Background(), second, RunOptions{})
+	_, err := e.Run(context.Background(), spec.Run{Sandbox: second}, RunOptions{})
 	assert.Assert(t, errors.Is(err, ErrWorkspaceBusy), "got %v", err)
 	assert.ErrorContains(t, err, "--wait")
 
@@ -193,7 +195,7 @@ func TestSecondRunOnSameWorkspaceIsRefused(t *testing.T) {
 	var got lineWriter
 	waited := make(chan error, 1)
 	go func() {
-		_, err := e.Run(context.Background(), second, RunOptions{Stdout: &got, WaitForLock: true})
+		_, err := e.Run(context.Background(), spec.Run{Sandbox: second}, RunOptions{Stdout: &got, WaitForLock: true})
 		waited <- err
 	}()
 	time.Sleep(300 * time.Millisecond)

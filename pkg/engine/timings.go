@@ -11,8 +11,12 @@ import (
 // Timings are the phases of one run, measured with the monotonic clock from
 // the moment the engine was asked to run.
 type Timings struct {
-	// Prepare covers the lock, the image check and network set-up.
+	// Prepare covers the lock, the image check and, in private mode,
+	// creating the network and starting the proxy.
 	Prepare time.Duration
+	// Proxy is from starting the egress proxy until it served (private
+	// mode); it overlaps creating the sandbox.
+	Proxy time.Duration
 	// Create is the container create call.
 	Create time.Duration
 	// Start covers attaching and starting the container.
@@ -35,7 +39,7 @@ func (t Timings) String() string {
 		name string
 		d    time.Duration
 	}{
-		{"prepare", t.Prepare}, {"create", t.Create}, {"start", t.Start},
+		{"prepare", t.Prepare}, {"proxy-ready", t.Proxy}, {"create", t.Create}, {"start", t.Start},
 		{"first-output", t.FirstOutput}, {"exit", t.Exit}, {"cleanup", t.Cleanup}, {"total", t.Total},
 	} {
 		if b.Len() > 0 {

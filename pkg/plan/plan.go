@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/spec"
 )
@@ -43,6 +44,17 @@ type Input struct {
 	Keep bool
 	// Getenv reads the caller's environment, for agent credentials.
 	Getenv func(string) string
+
+	// Private mode only.
+	// ProxyImage holds the `sandbox` binary that serves as egress proxy
+	// (DefaultProxyImage when empty).
+	ProxyImage string
+	// Outside are the networks the proxy reaches upstreams through
+	// (["bridge"] when empty).
+	Outside []string
+	// Proxy carries proxy settings beyond the allowlist, such as upstream
+	// overrides and extra CA roots.
+	Proxy egress.Command
 }
 
 // Agent is a headless agent run.
@@ -54,7 +66,8 @@ type Agent struct {
 // Plan is a run ready for the engine, and what a person should be told
 // about how it was put together.
 type Plan struct {
-	Spec spec.RunSpec
+	// Run is the sandbox and, in private mode, its egress proxy.
+	Run spec.Run
 	// Notices are facts worth a line on stderr: relaxed hardening, a user
 	// chosen for them, a credential that is not set.
 	Notices []string
@@ -112,7 +125,8 @@ func Build(in Input) (Plan, error) {
 			name, value, _ := strings.Cut(kv, "=")
 			s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: value})
 		}
-		if name := setup.CredentialEnv; name != "" {
+		// In private mode the real key stays in the proxy (see private).
+		if name := setup.CredentialEnv; name != "" && s.Network.Mode != spec.Private {
 			if v := in.Getenv(name); v != "" {
 				s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: v, Secret: true})
 			} else if !hasEnv(s.Env, name) {
@@ -123,14 +137,19 @@ func Build(in Input) (Plan, error) {
 	if len(s.Command) == 0 {
 		return p, fmt.Errorf("nothing to run: give a command after -- or choose an agent with --agent")
 	}
+	p.Run.Sandbox = s
+	if s.Network.Mode == spec.Private {
+		if err := private(&p, in); err != nil {
+			return p, err
+		}
+	}
 
 	for _, rl := range r.Relaxations() {
 		p.Notices = append(p.Notices, rl.String())
 	}
-	if err := s.Validate(); err != nil {
+	if err := p.Run.Validate(); err != nil {
 		return p, err
 	}
-	p.Spec = s
 	return p, nil
 }
 

@@ -20,7 +20,7 @@ func (s RunSpec) ContainerLabels() map[string]string {
 	labels := make(map[string]string, len(s.Labels)+7)
 	maps.Copy(labels, s.Labels)
 	labels[LabelRunID] = s.RunID
-	labels[LabelRole] = RoleSandbox
+	labels[LabelRole] = s.role()
 	labels[LabelWorkspace] = s.workspaceSource()
 	labels[LabelNetworkMode] = string(s.Network.mode())
 	for k, v := range map[string]string{
@@ -33,4 +33,12 @@ func (s RunSpec) ContainerLabels() map[string]string {
 		}
 	}
 	return labels
+}
+
+// role returns Role; empty means RoleSandbox.
+func (s RunSpec) role() string {
+	if s.Role == "" {
+		return RoleSandbox
+	}
+	return s.Role
 }

@@ -118,13 +118,15 @@ func (s RunSpec) options() []option {
 	}
 
 	// Public mode keeps docker run's default network (see newRequest).
-	if s.Network.mode() == Private {
+	if m := s.Network.mode(); m == Private || m == Egress {
 		name := s.Network.Name
 		add("--network", name, func(r *request) {
 			r.host.NetworkMode = container.NetworkMode(name)
 			r.network.EndpointsConfig = map[string]*network.EndpointSettings{name: {}}
 		})
-		add("--dns", lockedDNS.String(), func(r *request) { r.host.DNS = append(r.host.DNS, lockedDNS) })
+		if m == Private {
+			add("--dns", lockedDNS.String(), func(r *request) { r.host.DNS = append(r.host.DNS, lockedDNS) })
+		}
 	}
 
 	for _, e := range s.env() {
@@ -137,11 +139,13 @@ func (s RunSpec) options() []option {
 		add("-e", shown, func(r *request) { r.config.Env = append(r.config.Env, pair) })
 	}
 
-	src := s.workspaceSource()
-	add("--mount", bindMountValue(src, WorkspaceDir), func(r *request) {
-		r.host.Mounts = append(r.host.Mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: WorkspaceDir})
-	})
-	add("-w", WorkspaceDir, func(r *request) { r.config.WorkingDir = WorkspaceDir })
+	if s.role() == RoleSandbox {
+		src := s.workspaceSource()
+		add("--mount", bindMountValue(src, WorkspaceDir), func(r *request) {
+			r.host.Mounts = append(r.host.Mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: WorkspaceDir})
+		})
+		add("-w", WorkspaceDir, func(r *request) { r.config.WorkingDir = WorkspaceDir })
+	}
 
 	labels := s.ContainerLabels()
 	for _, k := range slices.Sorted(maps.Keys(labels)) {

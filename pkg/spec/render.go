@@ -31,12 +31,7 @@ func (s RunSpec) Args() []string {
 
 // CommandLine returns Args quoted for bash, as one line a person can paste.
 func (s RunSpec) CommandLine() string {
-	args := s.Args()
-	words := make([]string, len(args))
-	for i, a := range args {
-		words[i] = shellQuote(a)
-	}
-	return strings.Join(words, " ")
+	return quoteArgs(s.Args())
 }
 
 // EngineConfig returns the Engine API create request for the container Args

@@ -46,6 +46,10 @@ const (
 	// Private puts the sandbox on a per-run internal network whose only way
 	// out is the egress proxy.
 	Private NetworkMode = "private"
+	// Egress is the egress proxy's own mode: on the run's internal network
+	// (Name), to serve the sandbox, and on the Outside networks, to reach
+	// the hosts it allows. It resolves names normally.
+	Egress NetworkMode = "egress"
 )
 
 // RunSpec describes one sandbox run. It is a plain value: building or
@@ -86,6 +90,10 @@ type RunSpec struct {
 	Bundle      string
 	// CreatedBy names the front door: "cli", "action" or "e2e".
 	CreatedBy string
+	// Role is RoleSandbox (the default when empty) or RoleProxy. The proxy
+	// does not mount Workspace; it carries it only as a label, so that
+	// garbage collection treats it as part of the same run.
+	Role string
 	// Labels are extra labels; they may not use LabelPrefix.
 	Labels map[string]string
 }
@@ -109,6 +117,10 @@ type Network struct {
 	ProxyURL string
 	// NoProxy lists hosts reached without the proxy (private mode only).
 	NoProxy []string
+	// Outside are the networks the egress proxy reaches upstreams through
+	// (egress mode only), e.g. "bridge". docker run can join only one
+	// network, so these are connected after create (see Run.Script).
+	Outside []string
 }
 
 // Limits are resource limits; zero means the daemon's default (unlimited).

@@ -94,6 +94,7 @@ func (v *validator) spec(s RunSpec) {
 	v.env(s.Env, s.reservedEnv())
 	v.user(s.User, s.Relax.Root)
 	v.network(s.Network)
+	v.role(s.role(), s.Network.mode())
 	v.limits(s.Limits)
 	if s.Runtime != "" && !runtimePattern.MatchString(s.Runtime) {
 		v.add("runtime", s.Runtime, "must be a runtime name such as runsc (letters, digits, '_', '.', '+', '-')")
@@ -220,7 +221,39 @@ func (v *validator) user(user string, rootAllowed bool) {
 	}
 }
 
+// role checks that the container's role and network mode fit together: the
+// proxy alone may leave the internal network, and only the sandbox mounts
+// the workspace.
+func (v *validator) role(role string, mode NetworkMode) {
+	switch role {
+	case RoleSandbox:
+		if mode == Egress {
+			v.add("network.mode", string(mode), "is the egress proxy's mode, not a sandbox's")
+		}
+	case RoleProxy:
+		if mode != Egress {
+			v.add("role", role, fmt.Sprintf("the proxy needs network mode %q", Egress))
+		}
+	default:
+		v.add("role", role, fmt.Sprintf("unknown; use %q or %q", RoleSandbox, RoleProxy))
+	}
+}
+
+func (v *validator) internalNetwork(name string) {
+	switch {
+	case name == "":
+		v.add("network.name", "", "required in private mode (the run's internal network)")
+	case !namePattern.MatchString(name):
+		v.add("network.name", name, "must match "+namePattern.String())
+	case slices.Contains(builtinNetworks, name):
+		v.add("network.name", name, "is a docker network; private mode needs the run's own internal network")
+	}
+}
+
 func (v *validator) network(n Network) {
+	if n.mode() != Egress && len(n.Outside) > 0 {
+		v.add("network.outside", strings.Join(n.Outside, ","), "only the egress proxy joins outside networks")
+	}
 	switch n.mode() {
 	case Public:
 		for _, f := range [][2]string{
@@ -232,15 +265,21 @@ func (v *validator) network(n Network) {
 				v.add(f[0], f[1], "only used in private mode")
 			}
 		}
-	case Private:
-		switch {
-		case n.Name == "":
-			v.add("network.name", "", "required in private mode (the run's internal network)")
-		case !namePattern.MatchString(n.Name):
-			v.add("network.name", n.Name, "must match "+namePattern.String())
-		case slices.Contains(builtinNetworks, n.Name):
-			v.add("network.name", n.Name, "is a docker network; private mode needs the run's own internal network")
+	case Egress:
+		v.internalNetwork(n.Name)
+		if len(n.Outside) == 0 {
+			v.add("network.outside", "", `required for the egress proxy (e.g. "bridge")`)
 		}
+		for i, o := range n.Outside {
+			if !namePattern.MatchString(o) || o == n.Name || o == "host" || o == "none" {
+				v.add(fmt.Sprintf("network.outside[%d]", i), o, "must be another network's name (not host or none)")
+			}
+		}
+		if n.ProxyURL != "" || len(n.NoProxy) > 0 {
+			v.add("network.proxy-url", n.ProxyURL, "the egress proxy does not use a proxy")
+		}
+	case Private:
+		v.internalNetwork(n.Name)
 		v.proxyURL(n.ProxyURL)
 		for i, h := range n.NoProxy {
 			if h == "" || strings.IndexFunc(h, isSpaceOrControl) >= 0 || strings.Contains(h, ",") {

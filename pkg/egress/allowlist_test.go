@@ -1,0 +1,130 @@
+package egress
+
+import (
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+func TestAllowlistCheck(t *testing.T) {
+	al, err := ParseAllowlist([]string{
+		"api.example.com",
+		" *.Example.ORG. ",
+		"alt.example.com:8443",
+		"*.svc.test:9000",
+		"10.0.0.7",
+		"[FD00::7]:443",
+		"::ffff:10.0.0.8",
+		"my_container",
+	}, nil)
+	assert.NilError(t, err)
+	assert.Equal(t, al.String(), "api.example.com,*.example.org,alt.example.com:8443,*.svc.test:9000,10.0.0.7,[fd00::7]:443,10.0.0.8,my_container")
+
+	tests := []struct {
+		host   string
+		port   int
+		ok     bool
+		reason string
+	}{
+		{"api.example.com", 443, true, ""},
+		{"api.example.com", 80, true, ""},
+		{"API.EXAMPLE.COM.", 443, true, ""},
+		{"api.example.com", 8443, false, "port 8443 is not allowed for api.example.com"},
+		{"example.com", 443, false, "host example.com is not in the allowlist"},
+		{"x.api.example.com", 443, false, "host x.api.example.com is not in the allowlist"},
+		// *.suffix matches names under the suffix at any depth, never the
+		// suffix itself or a name that merely ends with the same letters.
+		{"a.example.org", 443, true, ""},
+		{"a.b.example.org", 80, true, ""},
+		{"example.org", 443, false, "host example.org is not in the allowlist"},
+		{"badexample.org", 443, false, "host badexample.org is not in the allowlist"},
+		// An entry with a port allows that port only.
+		{"alt.example.com", 8443, true, ""},
+		{"alt.example.com", 443, false, "port 443 is not allowed for alt.example.com"},
+		{"db.svc.test", 9000, true, ""},
+		{"db.svc.test", 443, false, "port 443 is not allowed for db.svc.test"},
+		// IP literals match IP entries only, in any spelling.
+		{"10.0.0.7", 443, true, ""},
+		{"167772167", 80, true, ""},
+		{"012.0.0.7", 443, true, ""},
+		{"0xa.0.0.7", 443, true, ""},
+		{"10.7", 443, true, ""},
+		{"[::ffff:10.0.0.7]", 443, true, ""},
+		{"fd00::7", 443, true, ""},
+		{"[fd00:0::7]", 443, true, ""},
+		{"fd00::7", 80, false, "port 80 is not allowed for fd00::7"},
+		{"10.0.0.8", 443, true, ""},
+		{"10.0.0.9", 443, false, "IP address 10.0.0.9 is not in the allowlist"},
+		{"my_container", 80, true, ""},
+		// Invalid input is denied with the reason.
+		{"", 443, false, "missing host"},
+		{"api.example.com", 0, false, `invalid port "0"`},
+		{"-api.example.com", 443, false, `invalid host name "-api.example.com": label starts or ends with '-'`},
+		{"api example.com", 443, false, `invalid host name "api example.com": character ' ' not allowed`},
+		{"bücher.example.org", 443, false, `invalid host name "bücher.example.org": non-ASCII name; use its punycode (xn--) form`},
+		{"256.0.0.1", 443, false, `invalid IPv4 address "256.0.0.1"`},
+		{"4294967296", 443, false, `invalid IPv4 address "4294967296"`},
+		{"1.2.3.4.5", 443, false, `invalid IPv4 address "1.2.3.4.5"`},
+		{"08.0.0.1", 443, false, `invalid IPv4 address "08.0.0.1"`},
+		{"fe80::1%eth0", 443, false, `invalid IPv6 address "fe80::1%eth0"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.host, func(t *testing.T) {
+			ok, reason := al.Check(tc.host, tc.port)
+			assert.Equal(t, ok, tc.ok)
+			assert.Equal(t, reason, tc.reason)
+		})
+	}
+}
+
+func TestAllowlistDefaultPorts(t *testing.T) {
+	al, err := ParseAllowlist([]string{"api.example.com"}, []int{8080})
+	assert.NilError(t, err)
+	assert.DeepEqual(t, al.Ports(), []int{8080})
+	ok, _ := al.Check("api.example.com", 8080)
+	assert.Assert(t, ok)
+	ok, reason := al.Check("api.example.com", 443)
+	assert.Assert(t, !ok)
+	assert.Equal(t, reason, "port 443 is not allowed for api.example.com")
+
+	empty, err := ParseAllowlist(nil, nil)
+	assert.NilError(t, err)
+	ok, reason = empty.Check("api.example.com", 443)
+	assert.Assert(t, !ok)
+	assert.Equal(t, reason, "host api.example.com is not in the allowlist")
+}
+
+func TestParseAllowlistErrors(t *testing.T) {
+	tests := []struct {
+		entry string
+		err   string
+	}{
+		{"", `allowlist entry "": empty`},
+		{"*", "a bare * would allow every host"},
+		{"*:443", "a bare * would allow every host"},
+		{"api.*.com", "* is only allowed as the first label"},
+		{"**.example.com", "* is only allowed as the first label"},
+		{"*example.com", "* is only allowed as the first label"},
+		{"*.10.0.0.1", "a wildcard cannot apply to an IP address"},
+		{"api.example.com:", "missing port after ':'"},
+		{"api.example.com:0", `invalid port "0"`},
+		{"api.example.com:70000", `invalid port "70000"`},
+		{"api.example.com:https", `invalid port "https"`},
+		{"[fd00::7", "missing ']' after IPv6 address"},
+		{"[fd00::7]x", `unexpected "x" after IPv6 address`},
+		{"[fd00::zz]", `invalid IPv6 address "fd00::zz"`},
+		{"--allow-all", "label starts or ends with '-'"},
+		{"http://api.example.com", "invalid port"},
+		{"api.example.com/v1", "character '/' not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.entry, func(t *testing.T) {
+			_, err := ParseAllowlist([]string{"ok.example.com", tc.entry}, nil)
+			assert.ErrorContains(t, err, tc.err)
+			assert.Assert(t, is.Contains(err.Error(), "allowlist entry"))
+		})
+	}
+	_, err := ParseAllowlist(nil, []int{443, 0})
+	assert.Error(t, err, "default port 0: out of range 1-65535")
+}

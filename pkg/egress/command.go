@@ -1,0 +1,79 @@
+package egress
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Ports the proxy container listens on by convention.
+const (
+	ProxyPort   = 3128
+	GatewayPort = 8080
+)
+
+// TokenEnv is the variable of the proxy's environment that carries the
+// run's session token.
+const TokenEnv = "SANDBOX_SESSION_TOKEN"
+
+// KeyEnv is the variable of the proxy's environment that carries v's real
+// API key (`sandbox proxy --key-env` can rename it).
+func (v Vendor) KeyEnv() string {
+	switch v {
+	case Anthropic:
+		return "ANTHROPIC_API_KEY"
+	case OpenAI:
+		return "OPENAI_API_KEY"
+	case Gemini:
+		return "GEMINI_API_KEY"
+	}
+	return ""
+}
+
+// Command describes a `sandbox proxy` invocation, so that whoever starts
+// the proxy container builds its argv from the same names the command
+// parses. Secrets are not part of it: they travel in the environment
+// (TokenEnv, Vendor.KeyEnv).
+type Command struct {
+	// Listen is the proxy's address; empty means ":3128".
+	Listen string
+	// GatewayListen is the gateway's address; empty means no gateway.
+	GatewayListen string
+	Allow         []string
+	// Ports are the default ports; nil means DefaultPorts.
+	Ports []int
+	// Upstreams override vendors' API base URLs.
+	Upstreams map[Vendor]string
+	// CAFile is a PEM file of extra roots inside the proxy container.
+	CAFile string
+}
+
+// Args returns the arguments after the program name, starting with "proxy".
+func (c Command) Args() []string {
+	listen := c.Listen
+	if listen == "" {
+		listen = ":" + strconv.Itoa(ProxyPort)
+	}
+	args := []string{"proxy", "--listen", listen}
+	if c.GatewayListen != "" {
+		args = append(args, "--gateway-listen", c.GatewayListen)
+	}
+	for _, a := range c.Allow {
+		args = append(args, "--allow", a)
+	}
+	if c.Ports != nil {
+		ps := make([]string, len(c.Ports))
+		for i, p := range c.Ports {
+			ps[i] = strconv.Itoa(p)
+		}
+		args = append(args, "--port", strings.Join(ps, ","))
+	}
+	for _, v := range slices.Sorted(maps.Keys(c.Upstreams)) {
+		args = append(args, "--upstream", string(v)+"="+c.Upstreams[v])
+	}
+	if c.CAFile != "" {
+		args = append(args, "--ca-file", c.CAFile)
+	}
+	return args
+}

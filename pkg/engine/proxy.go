@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// ProxyReadyTimeout bounds how long a private run waits for its egress
+// proxy to come up.
+const ProxyReadyTimeout = 15 * time.Second
+
+// readyMarker is in the log line `sandbox proxy` prints once its listeners
+// are bound. Watching the proxy's own log needs no route from here to the
+// proxy's network, which a laptop's Docker Desktop or a container action
+// does not have.
+var readyMarker = []byte(`"msg":"listening"`)
+
+// proxyLogTail is how much of the proxy's log a run keeps for diagnostics.
+const proxyLogTail = 64 << 10
+
+// proxyRun is a started egress proxy container.
+type proxyRun struct {
+	id      string
+	att     client.ContainerAttachResult
+	wait    client.ContainerWaitResult
+	copied  chan error
+	ready   chan struct{}
+	stdout  lockedBuffer // the final stats line
+	log     *logWatcher
+	started time.Time
+}
+
+// startProxy creates the run's internal network and starts the proxy on it
+// and on its outside networks. It returns as soon as the proxy has been
+// started; awaitReady waits for it to serve.
+func (e *Engine) startProxy(ctx context.Context, r spec.Run) (*proxyRun, error) {
+	p := r.Proxy
+	net := r.Sandbox.Network.Name
+	if _, err := e.c.NetworkCreate(ctx, net, client.NetworkCreateOptions{
+		Driver: "bridge", Internal: true, Labels: r.NetworkLabels(),
+	}); err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("create network %s: %w", net, err))
+	}
+	cfg, hc, nc := p.EngineConfig()
+	hc.AutoRemove = false // removed with the run, after its stats are read
+	created, err := e.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: p.Name})
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("create proxy: %w", err))
+	}
+	for _, o := range p.Network.Outside {
+		if _, err := e.c.NetworkConnect(ctx, o, client.NetworkConnectOptions{Container: created.ID}); err != nil {
+			return nil, ctxErr(ctx, fmt.Errorf("connect proxy to network %s: %w", o, err))
+		}
+	}
+	att, err := e.c.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return nil, ctxErr(ctx, fmt.Errorf("attach proxy: %w", err))
+	}
+	px := &proxyRun{id: created.ID, att: att, copied: make(chan error, 1), ready: make(chan struct{})}
+	px.log = &logWatcher{marker: readyMarker, onMarker: func() { close(px.ready) }}
+	px.wait = e.c.ContainerWait(context.WithoutCancel(ctx), created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	go func() {
+		_, err := stdcopy.StdCopy(&px.stdout, px.log, att.Reader)
+		px.copied <- err
+	}()
+	px.started = time.Now()
+	if _, err := e.c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		att.Close()
+		return nil, ctxErr(ctx, fmt.Errorf("start proxy: %w", err))
+	}
+	return px, nil
+}
+
+// awaitReady waits until the proxy serves, fails, or ctx ends.
+func (px *proxyRun) awaitReady(ctx context.Context) error {
+	timer := time.NewTimer(ProxyReadyTimeout)
+	defer timer.Stop()
+	select {
+	case <-px.ready:
+		return nil
+	case st := <-px.wait.Result:
+		return fmt.Errorf("egress proxy exited with code %d before it was ready:\n%s", st.StatusCode, px.log.tail())
+	case err := <-px.wait.Error:
+		return fmt.Errorf("egress proxy: %w", err)
+	case <-timer.C:
+		return fmt.Errorf("egress proxy not ready after %s:\n%s", ProxyReadyTimeout, px.log.tail())
+	case <-ctx.Done():
+		return ctxErr(ctx, ctx.Err())
+	}
+}
+
+// stop asks the proxy to shut down, which makes it print its final counts,
+// and returns them.
+func (px *proxyRun) stop(e *Engine) ([]byte, error) {
+	if _, err := e.stop(px.id, px.wait); err != nil {
+		return nil, fmt.Errorf("egress proxy: %w", err)
+	}
+	if err := drain(px.copied, px.att); err != nil {
+		return nil, fmt.Errorf("egress proxy output: %w", err)
+	}
+	return bytes.TrimSpace(px.stdout.Bytes()), nil
+}
+
+// logWatcher keeps the tail of a log stream and calls onMarker once, when a
+// line containing marker has arrived.
+type logWatcher struct {
+	marker   []byte
+	onMarker func()
+	mu       sync.Mutex
+	buf      []byte
+	found    bool
+	scanFrom int
+}
+
+func (w *logWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if !w.found {
+		if i := bytes.Index(w.buf[w.scanFrom:], w.marker); i >= 0 {
+			w.found = true
+			w.onMarker()
+		} else if n := len(w.buf) - len(w.marker); n > w.scanFrom {
+			w.scanFrom = n
+		}
+	}
+	if len(w.buf) > 2*proxyLogTail {
+		drop := len(w.buf) - proxyLogTail
+		w.buf = append(w.buf[:0], w.buf[drop:]...)
+		w.scanFrom = max(0, w.scanFrom-drop)
+	}
+	return len(p), nil
+}
+
+func (w *logWatcher) tail() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.buf
+	if len(b) > proxyLogTail {
+		b = b[len(b)-proxyLogTail:]
+	}
+	return string(b)
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > proxyLogTail {
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}

@@ -189,13 +189,13 @@ func (o *runOptions) build(r resolved, command []string) (plan.Plan, error) {
 		return plan.Plan{}, err
 	}
 	in := plan.Input{
-		Resolved:  r.features,
-		Workspace: r.workspace,
-		Owner:     r.owner,
-		Command:   command,
-		Env:       env,
-		Name:      o.name,
-		CreatedBy: "cli",
+		Resolved:   r.features,
+		Workspace:  r.workspace,
+		Owner:      r.owner,
+		Command:    command,
+		Env:        env,
+		Name:       o.name,
+		CreatedBy:  "cli",
 		Keep:       !o.rm,
 		Getenv:     o.getenv,
 		ProxyImage: o.proxyImage,

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -94,11 +95,13 @@ func realMain(ctx context.Context) error {
 
 func timeRun(ctx context.Context, argv []string) (time.Duration, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	out, err := cmd.Output()
 	d := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%v: %w\n%s", argv, err, out)
+		return 0, fmt.Errorf("%v: %w\n%s", argv, err, stderr.String())
 	}
 	if string(out) != "hi\n" {
 		return 0, fmt.Errorf("%v printed %q, want \"hi\\n\"", argv, out)

@@ -90,8 +90,8 @@ func (e *Engine) GC(ctx context.Context, all bool) ([]Object, error) {
 	return removed, errors.Join(errs...)
 }
 
-// removeRun removes every container and network of one run, within
-// CleanupBudget, whatever state the caller's context is in.
+// removeRun removes every container and network of one run, found by its
+// label, within CleanupBudget, whatever state the caller's context is in.
 func (e *Engine) removeRun(runID string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), CleanupBudget)
 	defer cancel()
@@ -99,6 +99,20 @@ func (e *Engine) removeRun(runID string) error {
 	if err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
+	return e.removeAll(ctx, objs)
+}
+
+// removeKnown removes objects whose ids the run recorded as it created
+// them: the common, clean exit needs no listing by label.
+func (e *Engine) removeKnown(objs []Object) error {
+	ctx, cancel := context.WithTimeout(context.Background(), CleanupBudget)
+	defer cancel()
+	return e.removeAll(ctx, objs)
+}
+
+// removeAll removes containers before networks: a network cannot be
+// removed while a container is attached to it.
+func (e *Engine) removeAll(ctx context.Context, objs []Object) error {
 	var errs []error
 	for _, kind := range []string{"container", "network"} {
 		for _, o := range objs {

@@ -80,12 +80,20 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 	}
 	defer lock.unlock()
 
-	// Cleanup is armed before anything exists, so a cancel at any point
-	// (even mid-create, when the daemon may finish creating anyway) finds
-	// what was made by its label and removes it.
+	// Cleanup is armed before anything exists. A run that ended cleanly
+	// removes what it recorded creating; any other (a cancel mid-create,
+	// when the daemon may finish creating anyway) finds what was made by
+	// its label.
+	var known []Object
 	defer func() {
 		cleanupStart := time.Now()
-		if cerr := e.removeRun(s.RunID); cerr != nil {
+		var cerr error
+		if err == nil && !res.Cancelled && !res.TimedOut {
+			cerr = e.removeKnown(known)
+		} else {
+			cerr = e.removeRun(s.RunID)
+		}
+		if cerr != nil {
 			err = errors.Join(err, cerr)
 		}
 		res.Timings.Cleanup = time.Since(cleanupStart)
@@ -103,6 +111,9 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 		if px, err = e.startProxy(ctx, r); err != nil {
 			return res, err
 		}
+		known = append(known,
+			Object{Kind: "container", ID: px.id, Name: r.Proxy.Name},
+			Object{Kind: "network", ID: s.Network.Name, Name: s.Network.Name})
 		defer func() {
 			if res.Egress == nil {
 				px.att.Close()
@@ -126,6 +137,7 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 		return res, ctxErr(ctx, fmt.Errorf("create sandbox: %w", err))
 	}
 	res.ContainerID = created.ID
+	known = append(known, Object{Kind: "container", ID: created.ID, Name: s.Name})
 
 	// Attach before start so no output is lost; wait before start so a
 	// fast exit is not missed.

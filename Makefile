@@ -12,7 +12,7 @@ CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
 ## demo: build the images and run the replay agent in the sandbox on this repository.
 demo: build images
-	./bin/sandbox run --n 20 --agent claude --timings \
+	./bin/sandbox run --image $(REPLAY) --agent claude --timings \
 		--prompt "Review this repository and summarise what it does."
 
 ## test: formatting, vet, and every test with the race detector.
@@ -41,10 +41,7 @@ image: build
 
 ## replay-image: a scratch image whose claude/codex/gemini replay recorded transcripts.
 replay-image:
-	rm -rf dist/replay && mkdir -p dist/replay/recordings
-	$(GOFLAGS_STATIC) $(GO) build -trimpath -ldflags "-s -w" -o dist/replay/replay-agent ./internal/replayagent
-	cp -r pkg/agent/testdata/claude pkg/agent/testdata/codex pkg/agent/testdata/gemini dist/replay/recordings/
-	docker build -q -t $(REPLAY) -f images/replay/Dockerfile dist/replay
+	$(GO) run ./internal/testimage/buildimage -tag $(REPLAY) replay
 
 clean:
 	rm -rf bin dist

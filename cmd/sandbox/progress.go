@@ -18,9 +18,12 @@ const progressWidth = 160
 // progress prints one line per agent event a person cares about.
 type progress struct {
 	w io.Writer
+	// lastMessage is the last assistant text shown, so the final answer
+	// is not printed twice when it was also the last message.
+	lastMessage string
 }
 
-func (p progress) event(e agent.Event) {
+func (p *progress) event(e agent.Event) {
 	var line string
 	switch e.Kind {
 	case agent.KindInit:
@@ -30,6 +33,7 @@ func (p progress) event(e agent.Event) {
 		}
 	case agent.KindMessage:
 		line = "◆ " + e.Text
+		p.lastMessage = strings.TrimSpace(e.Text)
 	case agent.KindToolCall:
 		line = "→ " + e.Tool + " " + compactJSON(e.Input)
 	case agent.KindToolResult:
@@ -50,8 +54,8 @@ func (p progress) event(e agent.Event) {
 
 // result prints the run's outcome: success with cost and duration, or why
 // it failed.
-func (p progress) result(r agent.Result, wall time.Duration) {
-	if r.Text != "" {
+func (p *progress) result(r agent.Result, wall time.Duration) {
+	if text := strings.TrimSpace(r.Text); text != "" && text != p.lastMessage {
 		fmt.Fprintf(p.w, "\n%s\n\n", strings.TrimSpace(r.Text))
 	}
 	if len(r.StructuredOutput) > 0 {

@@ -162,14 +162,14 @@ type agentOutput struct {
 	tail   *agent.Tail
 	mu     sync.Mutex // serialises writes from the parser goroutine
 	enc    *json.Encoder
-	prog   progress
+	prog   *progress
 }
 
 func (a *agentOutput) start(ad agent.Adapter) {
 	a.tail = agent.NewTail(agent.TailBytes)
 	a.enc = json.NewEncoder(a.s.out)
 	a.enc.SetEscapeHTML(false)
-	a.prog = progress{w: a.s.out}
+	a.prog = &progress{w: a.s.out}
 	a.parser = ad.NewParser(func(e agent.Event) {
 		a.mu.Lock()
 		defer a.mu.Unlock()

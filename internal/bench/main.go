@@ -44,11 +44,7 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	if err := testimage.Build(ctx, c, testimage.Spec{
-		Tag:      testimage.ToolboxTag,
-		Binaries: map[string]string{"/toolbox": "./internal/testimage/toolbox"},
-		Dirs:     []string{"/workspace", "/home/sandbox"},
-	}); err != nil {
+	if err := testimage.Build(ctx, c, testimage.ToolboxSpec(testimage.ToolboxTag)); err != nil {
 		return err
 	}
 	ws, err := os.MkdirTemp("", "sandbox-bench")

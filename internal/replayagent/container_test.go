@@ -20,37 +20,8 @@ import (
 	"github.com/org/sandbox-action/pkg/agent"
 )
 
-const imageTag = "sandbox-action-test/replay-agent:dev"
-
 // defaults are the transcripts the image replays when told nothing else.
-var defaults = map[string]string{
-	"claude": "multi-tool-read-edit-bash-denied-2.1.220.jsonl",
-	"codex":  "todo-list-plan-commands-file-change-0.150.1.jsonl",
-	"gemini": "stream-json-tool-use-read-file-0.42.0.jsonl",
-}
-
-// replayImage builds a scratch image with the replay agent installed as each
-// CLI and the recordings under /recordings.
-func replayImage(t *testing.T) {
-	t.Helper()
-	spec := testimage.Spec{
-		Tag:      imageTag,
-		Binaries: map[string]string{},
-		Files:    map[string][]byte{},
-		Dirs:     []string{"/workspace"},
-	}
-	for name, file := range defaults {
-		spec.Binaries["/usr/local/bin/"+name] = "./internal/replayagent"
-		spec.Files["/recordings/"+name+"/default.jsonl"] = readRecording(t, name, file)
-	}
-	spec.Files["/recordings/claude/auth-failure.jsonl"] = readRecording(t, "claude", "auth-failure-not-logged-in-2.1.141.jsonl")
-	testimage.Ensure(t, spec)
-	t.Cleanup(func() {
-		if out, err := exec.Command("docker", "image", "rm", "-f", imageTag).CombinedOutput(); err != nil {
-			t.Logf("remove %s: %v: %s", imageTag, err, out)
-		}
-	})
-}
+var defaults = testimage.ReplayDefaults
 
 func readRecording(t *testing.T, agentName, file string) []byte {
 	t.Helper()
@@ -68,7 +39,7 @@ func dockerRun(t *testing.T, dockerArgs []string, argv []string) (int, []byte, [
 	name := "sbxtest-replay-" + hex.EncodeToString(b)
 	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
 	args := append([]string{"run", "--rm", "--name", name, "--label", "org.sandbox-action.test=1"}, dockerArgs...)
-	args = append(append(args, imageTag), argv...)
+	args = append(append(args, testimage.ReplayTag), argv...)
 	cmd := exec.Command("docker", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -104,7 +75,7 @@ func argvLine(t *testing.T, stderr []byte) []string {
 }
 
 func TestInContainer(t *testing.T) {
-	replayImage(t)
+	testimage.Replay(t)
 	fast := []string{"-e", "REPLAY_DELAY=1ms-3ms"}
 
 	for name, file := range defaults {
@@ -132,7 +103,7 @@ func TestInContainer(t *testing.T) {
 		argv, err := a.Command(agent.Request{Prompt: "hi"})
 		assert.NilError(t, err)
 		code, stdout, stderr := dockerRun(t,
-			append(fast, "-e", "REPLAY_TRANSCRIPT=/recordings/claude/auth-failure.jsonl", "-e", "REPLAY_EXIT=1"), argv)
+			append(fast, "-e", "REPLAY_TRANSCRIPT=/recordings/claude/auth-failure-not-logged-in-2.1.141.jsonl", "-e", "REPLAY_EXIT=1"), argv)
 		assert.Equal(t, code, 1)
 		res := parseOutput(t, a, stdout, code, stderr)
 		assert.Assert(t, !res.Success)

@@ -55,12 +55,19 @@ var (
 // skip silently.
 func Toolbox(t testing.TB) string {
 	t.Helper()
-	Ensure(t, Spec{
-		Tag:      ToolboxTag,
+	Ensure(t, ToolboxSpec(ToolboxTag))
+	return ToolboxTag
+}
+
+// ToolboxSpec describes the toolbox image under tag. Its /home/sandbox
+// exists (owned by root), as in many agent images: a sandbox must still get
+// a writable HOME over it.
+func ToolboxSpec(tag string) Spec {
+	return Spec{
+		Tag:      tag,
 		Binaries: map[string]string{"/toolbox": "./internal/testimage/toolbox"},
 		Dirs:     []string{"/workspace", "/home/sandbox"},
-	})
-	return ToolboxTag
+	}
 }
 
 // Ensure builds s once per test binary and fails t if that is impossible.
@@ -227,4 +234,64 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// ReplayTag is the tag of the replay agent image: the replay program
+// installed as claude, codex and gemini, with recorded transcripts of the
+// real CLIs under /recordings/<agent>/ and each agent's default transcript
+// at /recordings/<agent>/default.jsonl.
+const ReplayTag = "sandbox-action-test/replay-agent:dev"
+
+// ReplayDefaults are the transcripts each replayed agent prints when told
+// nothing else, from pkg/agent/testdata.
+var ReplayDefaults = map[string]string{
+	"claude": "multi-tool-read-edit-bash-denied-2.1.220.jsonl",
+	"codex":  "todo-list-plan-commands-file-change-0.150.1.jsonl",
+	"gemini": "stream-json-tool-use-read-file-0.42.0.jsonl",
+}
+
+// Replay returns the tag of the replay agent image, building it once per
+// test binary. Every recording is in the image, so a test picks another
+// with REPLAY_TRANSCRIPT=/recordings/<agent>/<file>.
+func Replay(t testing.TB) string {
+	t.Helper()
+	s, err := ReplaySpec(ReplayTag)
+	if err != nil {
+		t.Fatalf("replay image: %v", err)
+	}
+	Ensure(t, s)
+	return ReplayTag
+}
+
+// ReplaySpec describes the replay agent image under tag.
+func ReplaySpec(tag string) (Spec, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return Spec{}, err
+	}
+	recordings := filepath.Join(root, "pkg", "agent", "testdata")
+	s := Spec{
+		Tag:      tag,
+		Binaries: map[string]string{},
+		Files:    map[string][]byte{},
+		Dirs:     []string{"/workspace"},
+	}
+	for name, def := range ReplayDefaults {
+		s.Binaries["/usr/local/bin/"+name] = "./internal/replayagent"
+		files, err := filepath.Glob(filepath.Join(recordings, name, "*.jsonl"))
+		if err != nil || len(files) == 0 {
+			return Spec{}, fmt.Errorf("no recordings for %s in %s", name, recordings)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return Spec{}, err
+			}
+			s.Files["/recordings/"+name+"/"+filepath.Base(f)] = data
+			if filepath.Base(f) == def {
+				s.Files["/recordings/"+name+"/default.jsonl"] = data
+			}
+		}
+	}
+	return s, nil
 }

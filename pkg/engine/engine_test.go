@@ -46,7 +46,7 @@ func testSpec(t *testing.T, args ...string) spec.RunSpec {
 	}
 }
 
-func randomID(t *testing.T) string {
+func randomID(t testing.TB) string {
 	t.Helper()
 	b := make([]byte, 6)
 	_, err := rand.Read(b)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
 
@@ -64,18 +65,26 @@ func TestSandboxIsHardenedByInspect(t *testing.T) {
 	assert.NilError(t, <-done)
 	assert.NilError(t, err)
 
-	hc := info.Container.HostConfig
-	assert.Check(t, hc.ReadonlyRootfs)
+	checkHardened(t, info.Container, "1000:1000")
+	assert.Check(t, is.Len(info.Container.Mounts, 1), "only the workspace is mounted: %+v", info.Container.Mounts)
+}
+
+// checkHardened checks every hardening default a container must show in
+// docker inspect: user, no privileges, no capabilities, read-only root,
+// limits, init, no host namespaces, no docker socket.
+func checkHardened(t *testing.T, c container.InspectResponse, user string) {
+	t.Helper()
+	hc := c.HostConfig
+	assert.Check(t, hc.ReadonlyRootfs, "root filesystem is writable")
 	assert.Check(t, !hc.Privileged)
 	assert.Check(t, is.DeepEqual([]string(hc.CapDrop), []string{"ALL"}))
 	assert.Check(t, is.Len(hc.CapAdd, 0))
 	assert.Check(t, is.Contains(hc.SecurityOpt, "no-new-privileges"))
-	assert.Check(t, hc.Init != nil && *hc.Init)
-	assert.Check(t, hc.Memory > 0 && hc.PidsLimit != nil && *hc.PidsLimit > 0 && hc.NanoCPUs > 0)
-	assert.Check(t, !hc.NetworkMode.IsHost() && !hc.PidMode.IsHost() && !hc.IpcMode.IsHost())
-	assert.Check(t, info.Container.Config.User == "1000:1000")
-	for _, m := range info.Container.Mounts {
+	assert.Check(t, hc.Init != nil && *hc.Init, "no init")
+	assert.Check(t, hc.Memory > 0 && hc.PidsLimit != nil && *hc.PidsLimit > 0 && hc.NanoCPUs > 0, "missing limits")
+	assert.Check(t, !hc.NetworkMode.IsHost() && !hc.PidMode.IsHost() && !hc.IpcMode.IsHost(), "host namespace shared")
+	assert.Check(t, is.Equal(c.Config.User, user))
+	for _, m := range c.Mounts {
 		assert.Check(t, !strings.Contains(m.Source, "docker.sock"), "docker socket mounted: %+v", m)
 	}
-	assert.Check(t, is.Len(info.Container.Mounts, 1), "only the workspace is mounted: %+v", info.Container.Mounts)
 }

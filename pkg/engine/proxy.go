@@ -45,14 +45,14 @@ type proxyRun struct {
 func (e *Engine) startProxy(ctx context.Context, r spec.Run) (*proxyRun, error) {
 	p := r.Proxy
 	net := r.Sandbox.Network.Name
-	if _, err := e.c.NetworkCreate(ctx, net, client.NetworkCreateOptions{
+	if _, err := e.c.NetworkCreate(uninterrupted(ctx), net, client.NetworkCreateOptions{
 		Driver: "bridge", Internal: true, Labels: r.NetworkLabels(),
 	}); err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("create network %s: %w", net, err))
 	}
 	cfg, hc, nc := p.EngineConfig()
 	hc.AutoRemove = false // removed with the run, after its stats are read
-	created, err := e.c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: p.Name})
+	created, err := e.c.ContainerCreate(uninterrupted(ctx), client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: p.Name})
 	if err != nil {
 		return nil, ctxErr(ctx, fmt.Errorf("create proxy: %w", err))
 	}

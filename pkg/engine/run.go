@@ -129,7 +129,9 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 	// racing the daemon's auto-removal.
 	hc.AutoRemove = false
 	t := time.Now()
-	created, err := e.c.ContainerCreate(ctx, client.ContainerCreateOptions{
+	// A create is never abandoned halfway (see uninterrupted); a cancel
+	// that arrives meanwhile is seen by the next call.
+	created, err := e.c.ContainerCreate(uninterrupted(ctx), client.ContainerCreateOptions{
 		Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: s.Name,
 	})
 	res.Timings.Create = time.Since(t)
@@ -268,6 +270,13 @@ func startExitCode(err error) int {
 		return 125
 	}
 }
+
+// uninterrupted keeps ctx's values but not its cancellation, for creating
+// containers and networks. The daemon finishes a create it has received even
+// when the client hangs up, so an interrupted create could make its object
+// after the cleanup had listed the run's labels, and leave it behind. A
+// create takes milliseconds; the cancel is honoured right after it.
+func uninterrupted(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
 // ctxErr prefers the context's cause when ctx ended, so a cancelled run says
 // it was cancelled rather than reporting a confusing transport error.

@@ -29,7 +29,10 @@ var vendors = map[string]egress.Vendor{
 // the real key never enters it.
 func private(p *Plan, in Input) error {
 	s := &p.Run.Sandbox
-	network := "sandbox-" + s.RunID
+	// The run's network and proxy are named after its sandbox container
+	// ("sandbox-<run id>" unless a name was given), so that `docker ps`
+	// and `docker network ls` show which run they belong to.
+	network := s.Name
 	proxyName := network + "-proxy"
 	s.Network.Name = network
 	s.Network.ProxyURL = "http://" + proxyName + ":" + strconv.Itoa(egress.ProxyPort)

@@ -36,6 +36,10 @@ var commands = map[string]func(args []string) error{
 	"lookup": lookup,
 	"fetch":  fetch,
 	"trap":   trap,
+	// Added for private mode: see probes.go.
+	"fetch-env":     fetchEnv,
+	"proxy-connect": proxyConnect,
+	"serve-tls":     serveTLS,
 }
 
 func main() {

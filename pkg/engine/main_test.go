@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/moby/moby/client"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// childRunEnv names a file holding a spec.Run: when it is set, the test
+// binary runs that one run as the product would and exits, so that a test
+// can SIGKILL a real runner process mid-run.
+const childRunEnv = "SBXTEST_ENGINE_CHILD_RUN"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childRunEnv); path != "" {
+		if err := childRun(path); err != nil {
+			fmt.Fprintln(os.Stderr, "child run:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// childRun performs the run described in path with the default lock
+// directory, streaming the sandbox's output to this process's stdout.
+func childRun(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r spec.Run
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	c, err := client.New(client.FromEnv)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.Ping(context.Background(), client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		return err
+	}
+	_, err = New(c).Run(context.Background(), r, RunOptions{Stdout: os.Stdout, Stderr: os.Stderr})
+	return err
+}

@@ -1,0 +1,302 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/egress"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/plan"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// One private run of the claude plan, its command replaced by a batch of
+// probes, is watched from every side: from inside (the probes), by docker
+// inspect while it runs, through the proxy's log and counts, through what the
+// outside model API received, and by what is left after it is cancelled.
+func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) {
+	e, c := newTestEngine(t)
+	o := newOutside(t, c)
+
+	// Control: from a container with a route to the outside, the same probes
+	// that must fail in the sandbox succeed.
+	out, code := runOn(t, c, o.network, batchArgs([]string{"dial", o.addr()}, []string{"lookup", o.name})[1:]...)
+	assert.Equal(t, code, 0, out)
+	for i, r := range parseBatch(out, 2) {
+		assert.Assert(t, r.ran && r.err == "", "control probe %d failed: %s", i, out)
+	}
+
+	realKey := "sk-ant-real-" + randomID(t)
+	githubToken := "ghs_" + randomID(t)
+	const wrongToken = "sbx-not-the-session-token"
+
+	in := privateInput(t, o.network, features.Settings{Allow: []string{o.name}})
+	// The sandbox trusts the test CA for HTTPS through the proxy.
+	assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().pem, 0o644))
+	in.Env = []spec.EnvVar{{Name: "SSL_CERT_FILE", Value: spec.WorkspaceDir + "/test-ca.pem"}}
+	claude, err := agent.Get("claude")
+	assert.NilError(t, err)
+	in.Agent = &plan.Agent{Adapter: claude, Request: agent.Request{Prompt: "probe"}}
+	in.Getenv = func(name string) string {
+		return map[string]string{"ANTHROPIC_API_KEY": realKey, "GITHUB_TOKEN": githubToken}[name]
+	}
+	// The gateway's upstream is our outside server, never the real API.
+	in.Proxy = egress.Command{Upstreams: map[egress.Vendor]string{egress.Anthropic: "https://" + o.name}, CAFile: proxyCAFile}
+	p := buildPrivate(t, in)
+
+	probes := []struct {
+		name string
+		args []string
+		ok   bool
+		want []string
+	}{
+		{"direct connect to the outside by address fails", []string{"dial", o.addr()}, false, nil},
+		{"DNS lookup of the outside fails", []string{"lookup", o.name}, false, nil},
+		{"CONNECT to a host not allowlisted is refused", []string{"proxy-connect", o.blocked + ":443"}, false, []string{"403 Forbidden", "host " + o.blocked + " is not in the allowlist"}},
+		{"CONNECT to an IP literal is refused", []string{"proxy-connect", o.addr()}, false, []string{"403 Forbidden", "IP address " + o.ip + " is not in the allowlist"}},
+		{"HTTPS to the allowlisted host through the proxy works", []string{"fetch", "https://" + o.name + "/via-proxy"}, true, []string{"200 OK", `{"ok":true}`}},
+		{"the gateway forwards a request carrying the session token", []string{"fetch-env", "$ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY"}, true, []string{"200 OK", `{"ok":true}`}},
+		{"the gateway refuses a wrong session token", []string{"fetch-env", "$ANTHROPIC_BASE_URL/v1/messages", "x-api-key: " + wrongToken}, false, []string{"401 Unauthorized", "wrong session token"}},
+		{"not root", []string{"id"}, true, []string{"1000:1000"}},
+		{"no capabilities", []string{"caps"}, true, []string{"0000000000000000"}},
+		{"root filesystem is read-only", []string{"write", "/probe"}, false, []string{"read-only file system"}},
+		{"environment", []string{"env"}, true, []string{"SANDBOX_PRIVATE_MODE=true"}},
+		{"stays up to be inspected", []string{"trap"}, true, []string{"ready"}},
+	}
+	var argv [][]string
+	for _, pr := range probes {
+		argv = append(argv, pr.args)
+	}
+	p.Run.Sandbox.Command = batchArgs(argv...)
+
+	stdout, stderr := newLineWriter("\nready\n"), newLineWriter("")
+	run := startRun(e, p.Run, RunOptions{Stdout: stdout, Stderr: stderr})
+	run.awaitOutput(t, stdout, 60*time.Second)
+	sandbox := inspect(t, c, p.Run.Sandbox.Name)
+	proxy := inspect(t, c, p.Run.Proxy.Name)
+	internal, err := c.NetworkInspect(context.Background(), p.Run.Sandbox.Network.Name, client.NetworkInspectOptions{})
+	assert.NilError(t, err)
+	res, err := run.cancel()
+	assert.NilError(t, err)
+	assert.Check(t, res.Cancelled)
+
+	t.Run("nothing is left after the cancel", func(t *testing.T) {
+		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+	})
+
+	results := parseBatch(stdout.String(), len(probes))
+	for i, pr := range probes {
+		t.Run(pr.name, func(t *testing.T) {
+			r := results[i]
+			assert.Assert(t, r.ran, "probe did not run; output:\n%s", stdout)
+			if pr.ok {
+				assert.Check(t, r.err == "", "probe failed: %s\n%s", r.err, r.out)
+			} else {
+				assert.Check(t, r.err != "", "probe succeeded: %s", r.out)
+			}
+			for _, w := range pr.want {
+				assert.Check(t, is.Contains(r.out+"\n"+r.err, w))
+			}
+		})
+	}
+
+	token, _ := envOf(sandbox.Container.Config.Env, "ANTHROPIC_API_KEY")
+	t.Run("the sandbox holds the session token, not the key", func(t *testing.T) {
+		assert.Assert(t, token != "" && token != realKey, "sandbox credential: %q", token)
+		base, _ := envOf(sandbox.Container.Config.Env, "ANTHROPIC_BASE_URL")
+		assert.Check(t, is.Equal(base, "http://"+p.Run.Proxy.Name+":8080/anthropic"))
+		assert.Check(t, is.Contains(stdout.String(), "ANTHROPIC_API_KEY="+token), "the env probe did not see the token")
+		for what, s := range map[string]string{
+			"inspect": string(sandbox.Raw),
+			"env":     strings.Join(sandbox.Container.Config.Env, "\n"),
+			"cmd":     strings.Join(sandbox.Container.Config.Cmd, "\n"),
+			"labels":  mustJSON(t, sandbox.Container.Config.Labels),
+			"mounts":  mustJSON(t, sandbox.Container.Mounts),
+			"output":  stdout.String() + stderr.String(),
+		} {
+			assert.Check(t, !strings.Contains(s, realKey), "the real key is in the sandbox's %s", what)
+			assert.Check(t, !strings.Contains(s, githubToken), "the GitHub token is in the sandbox's %s", what)
+		}
+	})
+	t.Run("only the proxy holds the key, and nothing holds the GitHub token", func(t *testing.T) {
+		env := strings.Join(proxy.Container.Config.Env, "\n")
+		assert.Check(t, is.Contains(env, "ANTHROPIC_API_KEY="+realKey))
+		assert.Check(t, is.Contains(env, egress.TokenEnv+"="+token))
+		assert.Check(t, !strings.Contains(string(proxy.Raw), githubToken))
+	})
+	t.Run("the model API saw the real key and never a token", func(t *testing.T) {
+		var api, viaProxy []seenRequest
+		for _, r := range o.requests(t) {
+			raw := mustJSON(t, r)
+			assert.Check(t, !strings.Contains(raw, token), "the session token reached the model API: %s", raw)
+			assert.Check(t, !strings.Contains(raw, wrongToken), "a refused request reached the model API: %s", raw)
+			switch r.Path {
+			case "/v1/messages":
+				api = append(api, r)
+			case "/via-proxy":
+				viaProxy = append(viaProxy, r)
+			}
+		}
+		assert.Assert(t, is.Len(api, 1), "requests to the model API: %+v", api)
+		assert.Check(t, is.Equal(api[0].Headers["X-Api-Key"], realKey))
+		assert.Assert(t, is.Len(viaProxy, 1))
+		assert.Check(t, is.Equal(viaProxy[0].Host, o.name))
+		assert.Check(t, is.Equal(viaProxy[0].Headers["X-Api-Key"], ""))
+	})
+	t.Run("the proxy logged and counted every decision", func(t *testing.T) {
+		var stats egress.Stats
+		assert.NilError(t, json.Unmarshal(res.Egress, &stats), "egress stats %q", res.Egress)
+		for host, want := range map[string]egress.Count{
+			o.blocked: {Denied: 1},
+			o.ip:      {Denied: 1},
+			o.name:    {Allowed: 1},
+		} {
+			got := stats.Proxy.Hosts[host]
+			assert.Check(t, got.Allowed == want.Allowed && got.Denied == want.Denied, "proxy %s: %+v, want %+v", host, got, want)
+		}
+		gw := stats.Gateway.Hosts[string(egress.Anthropic)]
+		assert.Check(t, gw.Allowed == 1 && gw.Denied == 1, "gateway anthropic: %+v", gw)
+
+		denied := proxyLogDecisions(t, res.ProxyLog, "deny")
+		assert.Check(t, is.Contains(denied, "proxy CONNECT "+o.blocked+" 403"))
+		assert.Check(t, is.Contains(denied, "proxy CONNECT "+o.ip+" 403"))
+		assert.Check(t, is.Contains(denied, "gateway GET anthropic 401"))
+	})
+	t.Run("hardened, on the internal network only, by inspect", func(t *testing.T) {
+		sc := sandbox.Container
+		checkHardened(t, sc, "1000:1000")
+		assert.Check(t, is.Len(sc.Mounts, 1), "only the workspace is mounted: %+v", sc.Mounts)
+		dns := sc.HostConfig.DNS
+		assert.Check(t, len(dns) == 1 && dns[0] == netip.IPv4Unspecified(), "sandbox resolvers: %v", dns)
+		assert.Check(t, is.Equal(string(sc.HostConfig.NetworkMode), p.Run.Sandbox.Network.Name))
+		assert.Check(t, is.Len(sc.NetworkSettings.Networks, 1), "sandbox networks: %v", sc.NetworkSettings.Networks)
+		assert.Check(t, internal.Network.Internal, "the run's network %s is not internal", internal.Network.Name)
+
+		checkHardened(t, proxy.Container, plan.Nobody)
+		assert.Check(t, is.Len(proxy.Container.Mounts, 0), "proxy mounts: %+v", proxy.Container.Mounts)
+	})
+}
+
+// A run that exits, times out or is cancelled while its proxy starts leaves
+// no container and no network behind.
+func TestPrivateRunLeavesNothingBehind(t *testing.T) {
+	e, c := newTestEngine(t)
+	outsideNet := newOutsideNetwork(t, c)
+
+	t.Run("exit", func(t *testing.T) {
+		p := buildPrivate(t, privateInput(t, outsideNet, features.Settings{}, "/toolbox", "exit", "3"))
+		res, err := e.Run(context.Background(), p.Run, RunOptions{})
+		assert.NilError(t, err)
+		assert.Check(t, is.Equal(res.ExitCode, 3))
+		var stats egress.Stats
+		assert.Check(t, json.Unmarshal(res.Egress, &stats), "egress stats %q", res.Egress)
+		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+	})
+	t.Run("timeout", func(t *testing.T) {
+		timeout := time.Second
+		p := buildPrivate(t, privateInput(t, outsideNet, features.Settings{Timeout: &timeout}, "/toolbox", "sleep", "60s"))
+		res, err := e.Run(context.Background(), p.Run, RunOptions{})
+		assert.NilError(t, err)
+		assert.Check(t, res.TimedOut)
+		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+	})
+	t.Run("cancel while the proxy starts", func(t *testing.T) {
+		p := buildPrivate(t, privateInput(t, outsideNet, features.Settings{}, "/toolbox", "sleep", "60s"))
+		run := startRun(e, p.Run, RunOptions{})
+		// Cancel as soon as the proxy container exists: the sandbox is not
+		// running yet.
+		waitForContainer(t, c, p.Run.Proxy.Name)
+		_, _ = run.cancel()
+		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+	})
+}
+
+// proxyLogDecisions returns the proxy log's decisions of one kind, one per
+// line as "component METHOD host status".
+func proxyLogDecisions(t *testing.T, log, decision string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		var e struct {
+			Msg       string `json:"msg"`
+			Component string `json:"component"`
+			Method    string `json:"method"`
+			Host      string `json:"host"`
+			Decision  string `json:"decision"`
+			Status    int    `json:"status"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil || e.Msg != "egress" || e.Decision != decision {
+			continue
+		}
+		b.WriteString(strings.Join([]string{e.Component, e.Method, e.Host, strconv.Itoa(e.Status)}, " ") + "\n")
+	}
+	return b.String()
+}
+
+// A runner killed with SIGKILL cleans nothing up: its network, proxy and
+// sandbox stay until `sandbox gc` finds them by label. The run happens in a
+// child process (see TestMain) using the default lock directory, as `sandbox
+// run` and `sandbox gc` do.
+func TestGCRemovesWhatAKilledPrivateRunLeft(t *testing.T) {
+	c := testimage.NewClient(t)
+	e := New(c)
+	p := buildPrivate(t, privateInput(t, newOutsideNetwork(t, c), features.Settings{}, "/toolbox", "trap"))
+	runID := p.Run.Sandbox.RunID
+	t.Cleanup(func() { _ = e.removeRun(runID) })
+
+	file := filepath.Join(t.TempDir(), "run.json")
+	assert.NilError(t, os.WriteFile(file, []byte(mustJSON(t, p.Run)), 0o600))
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childRunEnv+"="+file)
+	stdout := newLineWriter("ready\n")
+	var stderr lineWriter
+	child.Stdout, child.Stderr = stdout, &stderr
+	assert.NilError(t, child.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	select {
+	case <-stdout.seen:
+	case err := <-exited:
+		t.Fatalf("child run ended before its sandbox was up: %v\n%s%s", err, stdout, &stderr)
+	case <-time.After(30 * time.Second):
+		_ = child.Process.Kill()
+		t.Fatalf("child run's sandbox not up after 30s:\n%s%s", stdout, &stderr)
+	}
+	assert.NilError(t, child.Process.Kill())
+	<-exited
+
+	left, err := e.List(context.Background())
+	assert.NilError(t, err)
+	var kinds []string
+	for _, o := range left {
+		if o.RunID == runID {
+			kinds = append(kinds, o.Kind+" "+o.Name)
+		}
+	}
+	slices.Sort(kinds)
+	assert.DeepEqual(t, kinds, []string{
+		"container " + p.Run.Sandbox.Name,
+		"container " + p.Run.Proxy.Name,
+		"network " + p.Run.Sandbox.Network.Name,
+	})
+
+	removed, err := e.GC(context.Background(), false)
+	assert.NilError(t, err)
+	assert.Check(t, hasRun(removed, runID), "gc removed %+v", removed)
+	assertNothingLeft(t, c, runID)
+}

@@ -47,7 +47,7 @@ func printObjects(s *streams, objs []engine.Object, now time.Time) {
 }
 
 func newGCCmd(s *streams) *cobra.Command {
-	var all bool
+	var o engine.GCOptions
 	cmd := &cobra.Command{
 		Use:   "gc",
 		Short: "Remove what killed sandbox runs left behind",
@@ -61,7 +61,7 @@ while its process holds the lock on its workspace; --all removes those too.`,
 				return err
 			}
 			defer c.Close()
-			removed, err := engine.New(c).GC(cmd.Context(), all)
+			removed, err := engine.New(c).GC(cmd.Context(), o)
 			for _, o := range removed {
 				fmt.Fprintf(s.out, "removed %s %s (run %s)\n", o.Kind, o.Name, o.RunID)
 			}
@@ -71,6 +71,7 @@ while its process holds the lock on its workspace; --all removes those too.`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "also remove the objects of runs that are still alive")
+	cmd.Flags().BoolVar(&o.All, "all", false, "also remove the objects of runs that are still alive")
+	cmd.Flags().StringVar(&o.RunID, "run", "", "only remove the objects of this run")
 	return cmd
 }

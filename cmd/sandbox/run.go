@@ -99,7 +99,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	if o.timings {
 		fmt.Fprintf(s.err, "sandbox: timings: %s\n", res.Timings)
 	}
-	return exitFor(res, runErr, agentRes, hasAgent)
+	return exitFor(ctx, res, runErr, agentRes, hasAgent)
 }
 
 // agentAdapter returns the adapter whose stream the run prints, if any.
@@ -129,9 +129,16 @@ func fitHost(ctx context.Context, e *engine.Engine, r *features.Resolved) error 
 }
 
 // exitFor turns how a run ended into the process exit status and message.
-func exitFor(res engine.Result, err error, ar agent.Result, hasAgent bool) error {
+func exitFor(ctx context.Context, res engine.Result, err error, ar agent.Result, hasAgent bool) error {
 	var se *engine.StartError
+	var sig signalError
 	switch {
+	case ctx.Err() != nil && errors.As(context.Cause(ctx), &sig):
+		msg := fmt.Sprintf("%s: the sandbox was stopped and removed", sig)
+		if err != nil {
+			msg = fmt.Sprintf("%s: %v", sig, err)
+		}
+		return &exitError{code: 128 + int(sig.sig), err: errors.New(msg)}
 	case errors.As(err, &se):
 		return &exitError{code: se.ExitCode, err: err}
 	case err != nil:

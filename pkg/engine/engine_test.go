@@ -17,12 +17,13 @@ import (
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// newTestEngine returns an engine on the real daemon with its own lock
-// directory, and the raw client for assertions.
+// newTestEngine returns an engine on the real daemon, and the raw client
+// for assertions. It shares the default lock directory with every other
+// process, so `sandbox gc` run elsewhere sees these runs as alive.
 func newTestEngine(t *testing.T) (*Engine, *client.Client) {
 	t.Helper()
 	c := testimage.NewClient(t)
-	return New(c, WithLockDir(t.TempDir())), c
+	return New(c), c
 }
 
 // testSpec is a hardened public-mode run of the toolbox image.

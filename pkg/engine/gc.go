@@ -63,11 +63,22 @@ func (e *Engine) list(ctx context.Context, f client.Filters) ([]Object, error) {
 	return out, nil
 }
 
+// GCOptions select what GC removes.
+type GCOptions struct {
+	// All removes the objects of live runs too.
+	All bool
+	// RunID limits GC to one run.
+	RunID string
+}
+
 // GC removes what earlier runs left behind: every labelled object whose
-// workspace is not locked by a live run. With all set it removes live runs'
-// objects too. It returns what it removed.
-func (e *Engine) GC(ctx context.Context, all bool) ([]Object, error) {
-	objs, err := e.List(ctx)
+// workspace is not locked by a live run. It returns what it removed.
+func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
+	f := client.Filters{}.Add("label", spec.LabelRunID)
+	if o.RunID != "" {
+		f = client.Filters{}.Add("label", spec.LabelRunID+"="+o.RunID)
+	}
+	objs, err := e.list(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -76,15 +87,15 @@ func (e *Engine) GC(ctx context.Context, all bool) ([]Object, error) {
 	// Containers first: a network cannot be removed while a container is
 	// still attached to it.
 	for _, kind := range []string{"container", "network"} {
-		for _, o := range objs {
-			if o.Kind != kind || (!all && o.Workspace != "" && e.workspaceHeld(o.Workspace)) {
+		for _, obj := range objs {
+			if obj.Kind != kind || (!o.All && obj.Workspace != "" && e.workspaceHeld(obj.Workspace)) {
 				continue
 			}
-			if err := e.remove(ctx, o); err != nil {
+			if err := e.remove(ctx, obj); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			removed = append(removed, o)
+			removed = append(removed, obj)
 		}
 	}
 	return removed, errors.Join(errs...)

@@ -47,13 +47,17 @@ func TestGCRemovesWhatDeadRunsLeftAndKeepsLiveOnes(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Assert(t, hasRun(objs, deadRun) && hasRun(objs, liveRun), "List misses the test runs: %+v", objs)
 
-	removed, err := e.GC(ctx, false)
+	// Each GC is scoped to one run: other test packages share the daemon.
+	removed, err := e.GC(ctx, GCOptions{RunID: deadRun})
 	assert.NilError(t, err)
 	assert.Assert(t, hasRun(removed, deadRun))
-	assert.Assert(t, !hasRun(removed, liveRun), "gc removed a live run")
 	assertNothingLeft(t, c, deadRun)
 
-	removed, err = e.GC(ctx, true)
+	removed, err = e.GC(ctx, GCOptions{RunID: liveRun})
+	assert.NilError(t, err)
+	assert.Assert(t, !hasRun(removed, liveRun), "gc removed a live run")
+
+	removed, err = e.GC(ctx, GCOptions{RunID: liveRun, All: true})
 	assert.NilError(t, err)
 	assert.Assert(t, hasRun(removed, liveRun))
 	assertNothingLeft(t, c, liveRun)

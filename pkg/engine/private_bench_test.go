@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/org/sandbox-action/internal/testimage"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/plan"
 	"github.com/org/sandbox-action/pkg/spec"
@@ -17,13 +18,10 @@ import (
 // falls on both evenly. It reports both medians and their difference
 // (target: private ≤ public + 250 ms), and logs the median private phases.
 func BenchmarkPrivateOverhead(b *testing.B) {
-	c := newBenchClient(b)
-	e := New(c, WithLockDir(b.TempDir()))
-	outsideNet := newOutsideNetwork(b, c)
-	public := privateInput(b, outsideNet, features.Settings{}, "/toolbox", "echo", "hi")
-	public.Resolved.Network = spec.Public
-	public.Outside = nil
-	private := privateInput(b, outsideNet, features.Settings{}, "/toolbox", "echo", "hi")
+	c := testimage.NewClient(b)
+	e := New(c)
+	public := toolboxInput(b, spec.Public, features.Settings{}, "/toolbox", "echo", "hi")
+	private := privateInput(b, newOutsideNetwork(b, c), features.Settings{}, "/toolbox", "echo", "hi")
 
 	run := func(in plan.Input) (time.Duration, Timings) {
 		in.RunID = plan.NewRunID()
@@ -50,7 +48,6 @@ func BenchmarkPrivateOverhead(b *testing.B) {
 
 	var pub, priv []time.Duration
 	var phases []Timings
-	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		order := []plan.Input{public, private}
 		if i%2 == 1 {

@@ -127,7 +127,7 @@ var testLabels = map[string]string{spec.LabelTest: "1"}
 
 // newOutsideNetwork creates a labelled internal network, removed when the
 // test ends: the proxy's only "outside".
-func newOutsideNetwork(t *testing.T, c *client.Client) string {
+func newOutsideNetwork(t testing.TB, c *client.Client) string {
 	t.Helper()
 	name := "sbxtest-outside-" + randomID(t)
 	_, err := c.NetworkCreate(context.Background(), name, client.NetworkCreateOptions{
@@ -290,7 +290,16 @@ func runOn(t *testing.T, c *client.Client, network string, args ...string) (stri
 // network as the proxy's only way out, names and labels marking a test run.
 func privateInput(t testing.TB, outsideNet string, settings features.Settings, command ...string) plan.Input {
 	t.Helper()
-	img, user, mode := testimage.Toolbox(t), "1000:1000", spec.Private
+	in := toolboxInput(t, spec.Private, settings, command...)
+	in.ProxyImage = proxyImage(t)
+	in.Outside = []string{outsideNet}
+	return in
+}
+
+// toolboxInput is a run of the toolbox in mode.
+func toolboxInput(t testing.TB, mode spec.NetworkMode, settings features.Settings, command ...string) plan.Input {
+	t.Helper()
+	img, user := testimage.Toolbox(t), "1000:1000"
 	settings.Image, settings.User, settings.Network = &img, &user, &mode
 	resolved, err := features.Resolve(features.Input{Flags: features.Layer{Settings: settings}})
 	assert.NilError(t, err)
@@ -305,8 +314,6 @@ func privateInput(t testing.TB, outsideNet string, settings features.Settings, c
 		RunID:      id,
 		Name:       "sbxtest-" + id,
 		CreatedBy:  "test",
-		ProxyImage: proxyImage(t),
-		Outside:    []string{outsideNet},
 	}
 }
 

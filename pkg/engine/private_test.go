@@ -295,7 +295,7 @@ func TestGCRemovesWhatAKilledPrivateRunLeft(t *testing.T) {
 		"network " + p.Run.Sandbox.Network.Name,
 	})
 
-	removed, err := e.GC(context.Background(), false)
+	removed, err := e.GC(context.Background(), GCOptions{RunID: runID})
 	assert.NilError(t, err)
 	assert.Check(t, hasRun(removed, runID), "gc removed %+v", removed)
 	assertNothingLeft(t, c, runID)

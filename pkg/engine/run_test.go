@@ -155,7 +155,7 @@ func TestRunCancelDuringCreateLeavesNothing(t *testing.T) {
 	_, c := newTestEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := New(cancelOnCreate{Client: c, cancel: cancel}, WithLockDir(t.TempDir()))
+	e := New(cancelOnCreate{Client: c, cancel: cancel})
 	s := testSpec(t, "echo", "never")
 	_, err := e.Run(ctx, spec.Run{Sandbox: s}, RunOptions{})
 	assert.ErrorContains(t, err, "cancel")

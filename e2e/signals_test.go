@@ -1,0 +1,231 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"gotest.tools/v3/assert"
+	"gotest.tools/v3/poll"
+
+	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+func contextBackground() context.Context { return context.Background() }
+
+// proxyTag is an egress proxy image for these tests: the sandbox binary on
+// scratch, as the product image has it.
+const proxyTag = "sandbox-action-test/e2e-proxy:dev"
+
+func proxyImage(t *testing.T) string {
+	testimage.Ensure(t, testimage.Spec{
+		Tag:        proxyTag,
+		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
+		Entrypoint: []string{"/usr/local/bin/sandbox"},
+	})
+	return proxyTag
+}
+
+// process is a running `sandbox run`.
+type process struct {
+	cmd    *exec.Cmd
+	stdout *watch
+	stderr *watch
+	done   chan error
+}
+
+// start runs the sandbox binary with a workspace the sandbox user can write.
+func start(t *testing.T, args ...string) *process {
+	t.Helper()
+	ws := t.TempDir()
+	assert.NilError(t, os.Chmod(ws, 0o777))
+	argv := append([]string{"run", "-w", ws, "--user", "1000:1000", "--memory", "256m"}, args...)
+	cmd := exec.Command(sandboxBin, argv...)
+	p := &process{cmd: cmd, stdout: newWatch(), stderr: newWatch(), done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	assert.NilError(t, cmd.Start())
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+var runIDLine = regexp.MustCompile(`sandbox: run ([0-9a-f]{12}):`)
+
+// runID waits for the line that names the run.
+func (p *process) runID(t *testing.T) string {
+	t.Helper()
+	line := p.stderr.waitFor(t, runIDLine, 30*time.Second)
+	return runIDLine.FindStringSubmatch(line)[1]
+}
+
+// exitCode waits up to d for the process to exit.
+func (p *process) exitCode(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err // for Cleanup
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		assert.NilError(t, err)
+		return 0
+	case <-time.After(d):
+		t.Fatalf("sandbox did not exit within %s; stderr:\n%s", d, p.stderr)
+		return -1
+	}
+}
+
+func TestSignalsStopAndRemoveEverythingWithinBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sig      syscall.Signal
+		args     []string
+		wantCode int
+	}{
+		{"SIGINT public", syscall.SIGINT, nil, 130},
+		{"SIGTERM public", syscall.SIGTERM, nil, 143},
+		{"SIGTERM private", syscall.SIGTERM, []string{"--network", "private", "--proxy-image", proxyImage(t)}, 143},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--image", testimage.Toolbox(t)}, tc.args...)
+			p := start(t, append(args, "--", "/toolbox", "trap")...)
+			id := p.runID(t)
+			p.stdout.waitFor(t, regexp.MustCompile("ready"), 30*time.Second)
+			sent := time.Now()
+			assert.NilError(t, p.cmd.Process.Signal(tc.sig))
+			code := p.exitCode(t, engine.CleanupBudget+2*time.Second)
+			took := time.Since(sent)
+			assert.Equal(t, code, tc.wantCode, "stderr:\n%s", p.stderr)
+			assert.Assert(t, took < engine.CleanupBudget, "cleanup took %s", took)
+			// The agent was asked to stop, not killed outright.
+			assert.Assert(t, strings.Contains(p.stdout.String(), "got "), "stdout: %s", p.stdout)
+			assertNothingLeft(t, id)
+		})
+	}
+}
+
+func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		objects int
+	}{
+		{"public", nil, 1},
+		{"private", []string{"--network", "private", "--proxy-image", proxyImage(t)}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--image", testimage.Toolbox(t)}, tc.args...)
+			p := start(t, append(args, "--", "/toolbox", "trap")...)
+			id := p.runID(t)
+			p.stdout.waitFor(t, regexp.MustCompile("ready"), 30*time.Second)
+			assert.NilError(t, p.cmd.Process.Kill())
+			p.exitCode(t, 5*time.Second)
+
+			// Nothing could clean up: the run's objects are still there…
+			assert.Equal(t, len(runObjects(t, id)), tc.objects)
+			// …until gc, which sees the run's workspace lock is free. (It is
+			// scoped to this run: other test packages' runs share the daemon.)
+			out, err := exec.Command(sandboxBin, "gc", "--run", id).CombinedOutput()
+			assert.NilError(t, err, "%s", out)
+			assert.Assert(t, strings.Contains(string(out), id), "gc output: %s", out)
+			assertNothingLeft(t, id)
+		})
+	}
+}
+
+func runObjects(t *testing.T, runID string) []engine.Object {
+	t.Helper()
+	objs, err := engine.New(testimage.NewClient(t)).List(context.Background())
+	assert.NilError(t, err)
+	var mine []engine.Object
+	for _, o := range objs {
+		if o.RunID == runID {
+			mine = append(mine, o)
+		}
+	}
+	return mine
+}
+
+func assertNothingLeft(t *testing.T, runID string) {
+	t.Helper()
+	c := testimage.NewClient(t)
+	f := client.Filters{}.Add("label", spec.LabelRunID+"="+runID)
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		cs, err := c.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: f})
+		if err != nil {
+			return poll.Error(err)
+		}
+		ns, err := c.NetworkList(context.Background(), client.NetworkListOptions{Filters: f})
+		if err != nil {
+			return poll.Error(err)
+		}
+		if n := len(cs.Items) + len(ns.Items); n > 0 {
+			return poll.Continue("%d objects of run %s remain", n, runID)
+		}
+		return poll.Success()
+	}, poll.WithTimeout(time.Second))
+}
+
+// watch collects a stream and lets a test wait for a line.
+type watch struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newWatch() *watch { return &watch{changed: make(chan struct{}, 1)} }
+
+func (w *watch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.buf.Write(p)
+	w.mu.Unlock()
+	select {
+	case w.changed <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (w *watch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// waitFor returns the first line matching re, failing after d.
+func (w *watch) waitFor(t *testing.T, re *regexp.Regexp, d time.Duration) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		sc := bufio.NewScanner(strings.NewReader(w.String()))
+		for sc.Scan() {
+			if re.MatchString(sc.Text()) {
+				return sc.Text()
+			}
+		}
+		select {
+		case <-w.changed:
+		case <-deadline:
+			t.Fatalf("no line matching %s within %s; got:\n%s", re, d, w.String())
+		}
+	}
+}
+
+var _ io.Writer = (*watch)(nil)

@@ -163,3 +163,16 @@ func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 }
 
 var runIDPattern = regexp.MustCompile(`run-id=[0-9a-f]{12}`)
+
+func TestCmdPrintsThePrivateModeScript(t *testing.T) {
+	ws := t.TempDir()
+	code, out, errOut := cli(context.Background(), map[string]string{"ANTHROPIC_API_KEY": "sk-real"},
+		"cmd", "--image", "agents:1", "-w", ws, "--user", "1000:1000", "--name", "sandbox-golden",
+		"--network", "private", "--agent", "claude", "--prompt", "review")
+	assert.Equal(t, code, 0, errOut)
+	assert.Assert(t, !strings.Contains(out, "sk-real"), "key printed: %s", out)
+	out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
+	out = regexp.MustCompile(`sandbox-[0-9a-f]{12}`).ReplaceAllString(out, "sandbox-RUNID")
+	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
+	golden.Assert(t, out, "cmd-private.golden")
+}

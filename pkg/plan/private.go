@@ -105,7 +105,7 @@ func gateway(p *Plan, in Input, proxy *spec.RunSpec, cmd *egress.Command, credEn
 	)
 	base := vendor.BaseURL("http://" + proxy.Name + ":" + strconv.Itoa(egress.GatewayPort))
 	s := &p.Run.Sandbox
-	s.Env = appendEnv(s.Env, spec.EnvVar{Name: credEnv, Value: token, Secret: true})
+	s.Env = appendEnv(s.Env, spec.EnvVar{Name: credEnv, Value: token, Secret: true, Token: egress.TokenEnv})
 	if baseURLEnv != "" {
 		s.Env = appendEnv(s.Env, spec.EnvVar{Name: baseURLEnv, Value: base})
 		return nil

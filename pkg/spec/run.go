@@ -69,12 +69,22 @@ func (r Run) Script() string {
 	}
 	p := r.Proxy
 	net := r.Sandbox.Network.Name
+	var lines, prefix []string
+	for _, e := range r.Sandbox.Env {
+		if e.Token == "" {
+			continue
+		}
+		if !slices.Contains(lines, tokenLine(e.Token)) {
+			lines = append(lines, tokenLine(e.Token))
+		}
+		prefix = append(prefix, e.Name+`="$`+e.Token+`"`)
+	}
 	create := []string{"docker", "network", "create", "--internal"}
 	labels := r.NetworkLabels()
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		create = append(create, "--label", k+"="+labels[k])
 	}
-	lines := []string{quoteArgs(append(create, net))}
+	lines = append(lines, quoteArgs(append(create, net)))
 	proxyArgs := p.Args()
 	proxyArgs[1] = "create"
 	lines = append(lines, quoteArgs(proxyArgs))
@@ -83,7 +93,7 @@ func (r Run) Script() string {
 	}
 	lines = append(lines,
 		quoteArgs([]string{"docker", "start", p.Name}),
-		r.Sandbox.CommandLine(),
+		strings.Join(append(prefix, r.Sandbox.CommandLine()), " "),
 		quoteArgs([]string{"docker", "rm", "-f", p.Name}),
 		quoteArgs([]string{"docker", "network", "rm", net}),
 	)
@@ -96,4 +106,9 @@ func quoteArgs(args []string) string {
 		words[i] = shellQuote(a)
 	}
 	return strings.Join(words, " ")
+}
+
+// tokenLine makes a fresh random token for a pasted script.
+func tokenLine(name string) string {
+	return "export " + name + `="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"`
 }

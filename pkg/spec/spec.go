@@ -105,6 +105,11 @@ type EnvVar struct {
 	// Secret values are passed to the engine but rendered as `-e NAME` in
 	// argv shown to people, so they never land in logs or shell history.
 	Secret bool
+	// Token names the variable that holds this secret's value when it is a
+	// per-run random token (the session token the sandbox uses as its API
+	// key). Run.Script generates it and passes it under Name, so a pasted
+	// script never hands the sandbox the real key from the shell.
+	Token string
 }
 
 // Network is the network half of a RunSpec.

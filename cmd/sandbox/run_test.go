@@ -176,3 +176,7 @@ func TestCmdPrintsThePrivateModeScript(t *testing.T) {
 	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
 	golden.Assert(t, out, "cmd-private.golden")
 }
+
+var runIDLine = regexp.MustCompile(`sandbox: run ([0-9a-f]{12}):`)
+
+func regexpQuote(s string) string { return regexp.QuoteMeta(s) }

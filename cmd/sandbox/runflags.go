@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -100,7 +101,7 @@ func (o *runOptions) resolve(flags *pflag.FlagSet) (resolved, error) {
 		path, err = config.Find(ws)
 	}
 	if err == nil {
-		r.config, err = config.Load(path)
+		r.config, err = loadConfig(path, ws)
 	}
 	// No config file is fine unless one was named explicitly.
 	if err != nil && (o.configPath != "" || !errors.Is(err, fs.ErrNotExist)) {
@@ -360,4 +361,18 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+// loadConfig reads the config file at path, naming it relative to the
+// workspace in messages when it is inside it (".github/sandbox.yml:3:5").
+func loadConfig(path, ws string) (*config.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	name := path
+	if rel, err := filepath.Rel(ws, path); err == nil && filepath.IsLocal(rel) {
+		name = rel
+	}
+	return config.Parse(data, name)
 }

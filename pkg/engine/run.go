@@ -103,47 +103,72 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 	if err := e.ensureImage(ctx, s.Image, o.Pull); err != nil {
 		return res, err
 	}
+	var created client.ContainerCreateResult
+	createSandbox := func() error {
+		cfg, hc, nc := s.EngineConfig()
+		// The engine removes the container itself, after reading its final
+		// state (exit code, OOM kill) — the outcome `--rm` asks for, without
+		// racing the daemon's auto-removal.
+		hc.AutoRemove = false
+		t := time.Now()
+		// A create is never abandoned halfway (see uninterrupted); a cancel
+		// that arrives meanwhile is seen by the next call.
+		var err error
+		created, err = e.c.ContainerCreate(uninterrupted(ctx), client.ContainerCreateOptions{
+			Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: s.Name,
+		})
+		res.Timings.Create = time.Since(t)
+		if err != nil {
+			return ctxErr(ctx, fmt.Errorf("create sandbox: %w", err))
+		}
+		return nil
+	}
+
 	var px *proxyRun
 	if r.Proxy != nil {
 		if err := e.ensureImage(ctx, r.Proxy.Image, o.Pull); err != nil {
 			return res, fmt.Errorf("egress proxy: %w", err)
 		}
-		if px, err = e.startProxy(ctx, r); err != nil {
+		if err := e.createNetwork(ctx, r); err != nil {
 			return res, err
 		}
-		known = append(known,
-			Object{Kind: "container", ID: px.id, Name: r.Proxy.Name},
-			Object{Kind: "network", ID: s.Network.Name, Name: s.Network.Name})
-		defer func() {
-			if res.Egress == nil {
-				px.att.Close()
-			}
-			res.ProxyLog = px.log.tail()
-		}()
-	}
-	res.Timings.Prepare = time.Since(begin)
-
-	cfg, hc, nc := s.EngineConfig()
-	// The engine removes the container itself, after reading its final
-	// state (exit code, OOM kill) — the outcome `--rm` asks for, without
-	// racing the daemon's auto-removal.
-	hc.AutoRemove = false
-	t := time.Now()
-	// A create is never abandoned halfway (see uninterrupted); a cancel
-	// that arrives meanwhile is seen by the next call.
-	created, err := e.c.ContainerCreate(uninterrupted(ctx), client.ContainerCreateOptions{
-		Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: s.Name,
-	})
-	res.Timings.Create = time.Since(t)
-	if err != nil {
-		return res, ctxErr(ctx, fmt.Errorf("create sandbox: %w", err))
+		known = append(known, Object{Kind: "network", ID: s.Network.Name, Name: s.Network.Name})
+		// The sandbox needs only the network to be created, so it is
+		// created while the proxy starts; it is started once the proxy
+		// serves.
+		sandboxCreated := make(chan error, 1)
+		go func() { sandboxCreated <- createSandbox() }()
+		px, err = e.startProxy(ctx, r)
+		res.Timings.Prepare = time.Since(begin)
+		createErr := <-sandboxCreated
+		if px != nil {
+			known = append(known, Object{Kind: "container", ID: px.id, Name: r.Proxy.Name})
+			defer func() {
+				if res.Egress == nil {
+					px.att.Close()
+				}
+				res.ProxyLog = px.log.tail()
+			}()
+		}
+		if err := errors.Join(err, createErr); err != nil {
+			return res, err
+		}
+	} else {
+		res.Timings.Prepare = time.Since(begin)
+		if err := createSandbox(); err != nil {
+			return res, err
+		}
 	}
 	res.ContainerID = created.ID
-	known = append(known, Object{Kind: "container", ID: created.ID, Name: s.Name})
+	if s.Remove {
+		// Without Remove the container stays after a clean exit, as with
+		// docker run without --rm; `sandbox gc` removes it later.
+		known = append(known, Object{Kind: "container", ID: created.ID, Name: s.Name})
+	}
 
 	// Attach before start so no output is lost; wait before start so a
 	// fast exit is not missed.
-	t = time.Now()
+	t := time.Now()
 	att, err := e.c.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
 	if err != nil {
 		return res, ctxErr(ctx, fmt.Errorf("attach sandbox: %w", err))
@@ -200,25 +225,41 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 	}
 	res.ExitCode = int(status.StatusCode)
 
+	// With the agent gone the proxy has nothing left to serve: it is
+	// stopped (and prints its final counts) while the sandbox's output
+	// drains.
+	type proxyStop struct {
+		egress []byte
+		err    error
+	}
+	proxyStopped := make(chan proxyStop, 1)
+	if px != nil {
+		go func() {
+			egress, err := px.stop(e)
+			proxyStopped <- proxyStop{egress, err}
+		}()
+	}
+
 	// The exit code is only reported once everything the agent printed has
 	// been delivered.
-	if err := drain(copied, att); err != nil {
-		return res, fmt.Errorf("read sandbox output: %w", err)
-	}
+	drainErr := drain(copied, att)
 	res.Timings.FirstOutput = first.since(startAt)
+	if drainErr != nil {
+		drainErr = fmt.Errorf("read sandbox output: %w", drainErr)
+	}
 
-	if !res.Cancelled && !res.TimedOut {
+	if drainErr == nil && !res.Cancelled && !res.TimedOut {
 		info, err := e.c.ContainerInspect(context.WithoutCancel(ctx), created.ID, client.ContainerInspectOptions{})
 		if err == nil && info.Container.State != nil {
 			res.OOMKilled = info.Container.State.OOMKilled
 		}
 	}
 	if px != nil {
-		if res.Egress, err = px.stop(e); err != nil {
-			return res, err
-		}
+		st := <-proxyStopped
+		res.Egress = st.egress
+		return res, errors.Join(drainErr, st.err)
 	}
-	return res, nil
+	return res, drainErr
 }
 
 // stop asks the container to exit (SIGTERM, then SIGKILL after stopGrace)

@@ -205,3 +205,18 @@ func TestSecondRunOnSameWorkspaceIsRefused(t *testing.T) {
 	assert.NilError(t, <-waited)
 	assert.Check(t, is.Equal(got.String(), "hi\n"))
 }
+
+func TestRunWithoutRemoveKeepsTheContainer(t *testing.T) {
+	e, c := newTestEngine(t)
+	s := testSpec(t, "echo", "kept")
+	s.Remove = false
+	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
+	assert.NilError(t, err)
+	info, err := c.ContainerInspect(context.Background(), res.ContainerID, client.ContainerInspectOptions{})
+	assert.NilError(t, err, "container was removed")
+	assert.Equal(t, info.Container.State.ExitCode, 0)
+	removed, err := e.GC(context.Background(), GCOptions{RunID: s.RunID})
+	assert.NilError(t, err)
+	assert.Equal(t, len(removed), 1)
+	assertNothingLeft(t, c, s.RunID)
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/internal/testimage"
+)
+
+func TestDoctor(t *testing.T) {
+	code, out, errOut := cli(context.Background(), nil, "doctor", "--image", testimage.Toolbox(t))
+	assert.Equal(t, code, 0, "stdout: %s\nstderr: %s", out, errOut)
+	for _, want := range []string{"✓ daemon: Docker ", "Engine API 1.", "✓ image: " + testimage.ToolboxTag, "✓ runtimes: ", "runc", "✓ disk: "} {
+		assert.Check(t, is.Contains(out, want))
+	}
+
+	code, out, _ = cli(context.Background(), nil, "doctor", "--image", "sandbox-action-test/absent:1")
+	assert.Equal(t, code, 1)
+	assert.Check(t, is.Contains(out, "✗ image: "))
+	assert.Check(t, is.Contains(out, "docker load"))
+
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "none.sock"))
+	code, out, _ = cli(context.Background(), nil, "doctor")
+	assert.Equal(t, code, 1)
+	assert.Check(t, is.Contains(out, "✗ daemon: "))
+	assert.Check(t, is.Contains(out, "not reachable"))
+}
+
+func TestPsListsAKeptRunAndGCRemovesIt(t *testing.T) {
+	ws := workspace(t)
+	code, _, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, "--rm=false", "--", "/toolbox", "echo")...)
+	assert.Equal(t, code, 0, errOut)
+	id := runIDLine.FindStringSubmatch(errOut)[1]
+
+	code, out, _ := cli(context.Background(), nil, "ps")
+	assert.Equal(t, code, 0)
+	assert.Check(t, is.Regexp(id+` +container +sandbox-`+id+` +sandbox +exited .* `+regexpQuote(ws), out))
+
+	code, out, errOut = cli(context.Background(), nil, "gc", "--run", id)
+	assert.Equal(t, code, 0, errOut)
+	assert.Check(t, is.Equal(out, "removed container sandbox-"+id+" (run "+id+")\n"))
+	code, out, _ = cli(context.Background(), nil, "gc", "--run", id)
+	assert.Equal(t, code, 0)
+	assert.Check(t, is.Equal(out, "nothing to remove\n"))
+}

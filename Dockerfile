@@ -1,5 +1,5 @@
-# The sandbox-action image: the `sandbox` CLI (also the egress proxy, via
-# `sandbox proxy`) and the action entrypoint, as static binaries on scratch.
+# The sandbox-action image: the static `sandbox` binary on scratch. It is the
+# CLI and, as `sandbox proxy`, the egress proxy of private-mode runs.
 #
 # There is no compiler in this build: the binaries are built first with
 # CGO_ENABLED=0 (`make image`, or the release workflow) and copied in, the way

@@ -308,12 +308,12 @@ func toolboxInput(t testing.TB, mode spec.NetworkMode, settings features.Setting
 	assert.NilError(t, os.Chmod(ws, 0o777))
 	id := randomID(t)
 	return plan.Input{
-		Resolved:   resolved,
-		Workspace:  ws,
-		Command:    command,
-		RunID:      id,
-		Name:       "sbxtest-" + id,
-		CreatedBy:  "test",
+		Resolved:  resolved,
+		Workspace: ws,
+		Command:   command,
+		RunID:     id,
+		Name:      "sbxtest-" + id,
+		CreatedBy: "test",
 	}
 }
 

@@ -39,17 +39,22 @@ type proxyRun struct {
 	started time.Time
 }
 
-// startProxy creates the run's internal network and starts the proxy on it
-// and on its outside networks. It returns as soon as the proxy has been
-// started; awaitReady waits for it to serve.
-func (e *Engine) startProxy(ctx context.Context, r spec.Run) (*proxyRun, error) {
-	p := r.Proxy
+// createNetwork creates the run's internal network.
+func (e *Engine) createNetwork(ctx context.Context, r spec.Run) error {
 	net := r.Sandbox.Network.Name
 	if _, err := e.c.NetworkCreate(uninterrupted(ctx), net, client.NetworkCreateOptions{
 		Driver: "bridge", Internal: true, Labels: r.NetworkLabels(),
 	}); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("create network %s: %w", net, err))
+		return ctxErr(ctx, fmt.Errorf("create network %s: %w", net, err))
 	}
+	return nil
+}
+
+// startProxy starts the proxy on the run's internal network (which must
+// exist) and on its outside networks. It returns as soon as the proxy has
+// been started; awaitReady waits for it to serve.
+func (e *Engine) startProxy(ctx context.Context, r spec.Run) (*proxyRun, error) {
+	p := r.Proxy
 	cfg, hc, nc := p.EngineConfig()
 	hc.AutoRemove = false // removed with the run, after its stats are read
 	created, err := e.c.ContainerCreate(uninterrupted(ctx), client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: p.Name})

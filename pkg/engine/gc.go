@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -121,16 +122,25 @@ func (e *Engine) removeKnown(objs []Object) error {
 	return e.removeAll(ctx, objs)
 }
 
-// removeAll removes containers before networks: a network cannot be
-// removed while a container is attached to it.
+// removeAll removes containers (all at once) before networks: a network
+// cannot be removed while a container is attached to it.
 func (e *Engine) removeAll(ctx context.Context, objs []Object) error {
 	var errs []error
 	for _, kind := range []string{"container", "network"} {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
 		for _, o := range objs {
-			if o.Kind == kind {
-				errs = append(errs, e.remove(ctx, o))
+			if o.Kind != kind {
+				continue
 			}
+			wg.Go(func() {
+				err := e.remove(ctx, o)
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			})
 		}
+		wg.Wait()
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cleanup: %w", err)

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/org/sandbox-action/pkg/spec"
@@ -29,17 +27,14 @@ const proxyLogTail = 64 << 10
 
 // proxyRun is a started egress proxy container.
 type proxyRun struct {
-	id      string
-	att     client.ContainerAttachResult
-	wait    client.ContainerWaitResult
-	copied  chan error
+	*attached
 	ready   chan struct{}
-	stdout  lockedBuffer // the final stats line
+	stdout  lockedBuffer // the final counts
 	log     *logWatcher
 	started time.Time
 }
 
-// createNetwork creates the run's internal network.
+// createNetwork creates the run's internal network: no route out.
 func (e *Engine) createNetwork(ctx context.Context, r spec.Run) error {
 	net := r.Sandbox.Network.Name
 	if _, err := e.c.NetworkCreate(uninterrupted(ctx), net, client.NetworkCreateOptions{
@@ -50,37 +45,26 @@ func (e *Engine) createNetwork(ctx context.Context, r spec.Run) error {
 	return nil
 }
 
-// startProxy starts the proxy on the run's internal network (which must
-// exist) and on its outside networks. It returns as soon as the proxy has
-// been started; awaitReady waits for it to serve.
-func (e *Engine) startProxy(ctx context.Context, r spec.Run) (*proxyRun, error) {
-	p := r.Proxy
-	cfg, hc, nc := p.EngineConfig()
-	hc.AutoRemove = false // removed with the run, after its stats are read
-	created, err := e.c.ContainerCreate(uninterrupted(ctx), client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: p.Name})
+// startProxy starts the proxy on the run's network and its outside
+// networks. It returns once the proxy is started; awaitReady waits for it
+// to serve. A proxy that was created is returned even with an error, so
+// the caller can remove it.
+func (e *Engine) startProxy(ctx context.Context, p *spec.RunSpec) (*proxyRun, error) {
+	px := &proxyRun{ready: make(chan struct{})}
+	px.log = &logWatcher{marker: readyMarker, onMarker: func() { close(px.ready) }}
+	a, err := e.createAttached(ctx, *p, &px.stdout, px.log)
+	px.attached = a
 	if err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("create proxy: %w", err))
+		return px, err
 	}
 	for _, o := range p.Network.Outside {
-		if _, err := e.c.NetworkConnect(ctx, o, client.NetworkConnectOptions{Container: created.ID}); err != nil {
-			return nil, ctxErr(ctx, fmt.Errorf("connect proxy to network %s: %w", o, err))
+		if _, err := e.c.NetworkConnect(ctx, o, client.NetworkConnectOptions{Container: a.id}); err != nil {
+			return px, ctxErr(ctx, fmt.Errorf("connect proxy to network %s: %w", o, err))
 		}
 	}
-	att, err := e.c.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
-	if err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("attach proxy: %w", err))
-	}
-	px := &proxyRun{id: created.ID, att: att, copied: make(chan error, 1), ready: make(chan struct{})}
-	px.log = &logWatcher{marker: readyMarker, onMarker: func() { close(px.ready) }}
-	px.wait = e.c.ContainerWait(context.WithoutCancel(ctx), created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-	go func() {
-		_, err := stdcopy.StdCopy(&px.stdout, px.log, att.Reader)
-		px.copied <- err
-	}()
 	px.started = time.Now()
-	if _, err := e.c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
-		att.Close()
-		return nil, ctxErr(ctx, fmt.Errorf("start proxy: %w", err))
+	if err := e.start(ctx, a); err != nil {
+		return px, ctxErr(ctx, fmt.Errorf("start proxy: %w", err))
 	}
 	return px, nil
 }
@@ -106,10 +90,10 @@ func (px *proxyRun) awaitReady(ctx context.Context) error {
 // stop asks the proxy to shut down, which makes it print its final counts,
 // and returns them.
 func (px *proxyRun) stop(e *Engine) ([]byte, error) {
-	if _, err := e.stop(px.id, px.wait); err != nil {
+	if _, err := e.stop(px.attached); err != nil {
 		return nil, fmt.Errorf("egress proxy: %w", err)
 	}
-	if err := drain(px.copied, px.att); err != nil {
+	if err := px.drain(); err != nil {
 		return nil, fmt.Errorf("egress proxy output: %w", err)
 	}
 	return bytes.TrimSpace(px.stdout.Bytes()), nil

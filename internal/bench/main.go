@@ -1,5 +1,5 @@
 // Command bench measures `sandbox run` against `docker run --rm` on the same
-// local image, as N interleaved pairs in one run, and prints both medians and
+// local image, as N interleaved rounds in one run, and prints the medians and
 // their ratio. Interleaving spreads any drift of the machine (page cache,
 // daemon state) evenly over both sides.
 package main
@@ -32,7 +32,7 @@ func main() {
 }
 
 func realMain(ctx context.Context) error {
-	n := flag.Int("n", 20, "interleaved pairs to run")
+	n := flag.Int("n", 20, "interleaved rounds to run")
 	sandbox := flag.String("sandbox", "bin/sandbox", "sandbox binary to measure")
 	flag.Parse()
 	if *n < 1 {
@@ -57,12 +57,21 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 
+	sandboxArgs := []string{"--image", testimage.ToolboxTag, "--workspace", ws, "--", "/toolbox", "echo", "hi"}
+	// The same hardened container through the docker CLI: what `sandbox
+	// cmd` prints. It tells the cost of the hardening from the cost of the
+	// tool.
+	hardened, err := exec.CommandContext(ctx, bin, append([]string{"cmd"}, sandboxArgs...)...).Output()
+	if err != nil {
+		return fmt.Errorf("sandbox cmd: %w", err)
+	}
 	sides := []struct {
 		name string
 		argv []string
 	}{
 		{"docker run --rm", []string{"docker", "run", "--rm", testimage.ToolboxTag, "/toolbox", "echo", "hi"}},
-		{"sandbox run", []string{bin, "run", "--image", testimage.ToolboxTag, "--workspace", ws, "--", "/toolbox", "echo", "hi"}},
+		{"sandbox run", append([]string{bin, "run"}, sandboxArgs...)},
+		{"docker run (hardened)", []string{"bash", "-c", string(hardened)}},
 	}
 	// One warm-up each, not measured: first runs pay for cold caches.
 	for _, s := range sides {
@@ -81,9 +90,9 @@ func realMain(ctx context.Context) error {
 		}
 	}
 	base, ours := median(times[0]), median(times[1])
-	fmt.Printf("pairs: %d (interleaved), image %s, command: /toolbox echo hi\n", *n, testimage.ToolboxTag)
+	fmt.Printf("rounds: %d (interleaved), image %s, command: /toolbox echo hi\n", *n, testimage.ToolboxTag)
 	for j, s := range sides {
-		fmt.Printf("%-16s median %7.1f ms  min %7.1f ms  max %7.1f ms\n", s.name, ms(median(times[j])), ms(slices.Min(times[j])), ms(slices.Max(times[j])))
+		fmt.Printf("%-22s median %7.1f ms  min %7.1f ms  max %7.1f ms\n", s.name, ms(median(times[j])), ms(slices.Min(times[j])), ms(slices.Max(times[j])))
 	}
 	fmt.Printf("ratio sandbox/docker: %.3f (goal ≤ 1.05, stretch ≤ 0.95)\n", float64(ours)/float64(base))
 	return nil

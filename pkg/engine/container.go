@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -37,6 +38,9 @@ func (e *Engine) createAttached(ctx context.Context, s spec.RunSpec, stdout, std
 		Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: s.Name,
 	})
 	if err != nil {
+		if cerrdefs.IsNotFound(err) && strings.Contains(err.Error(), "No such image") {
+			return nil, &ImageMissingError{Image: s.Image}
+		}
 		return nil, ctxErr(ctx, fmt.Errorf("create %s: %w", s.Name, err))
 	}
 	a := &attached{id: created.ID, name: s.Name, copied: make(chan error, 1)}

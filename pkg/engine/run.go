@@ -100,12 +100,13 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 		err = errors.Join(err, cerr)
 	}()
 
+	// Without Pull, a missing image is reported by the create itself
+	// (see createAttached), which spares every run a round trip.
 	for _, s := range []*spec.RunSpec{&r.Sandbox, r.Proxy} {
-		if s == nil {
-			continue
-		}
-		if err := e.ensureImage(ctx, s.Image, o.Pull); err != nil {
-			return res, fmt.Errorf("%s: %w", s.Name, err)
+		if s != nil && o.Pull {
+			if err := e.ensureImage(ctx, s.Image, true); err != nil {
+				return res, fmt.Errorf("%s: %w", s.Name, err)
+			}
 		}
 	}
 	if err := run.create(ctx, o, begin); err != nil {
@@ -219,6 +220,10 @@ func (run *runState) await(ctx context.Context) error {
 	return err
 }
 
+// exitKilled is the status of a process killed by SIGKILL, as the kernel's
+// OOM killer does; only then is the container asked whether that happened.
+const exitKilled = 128 + 9
+
 // finish collects what the run left to read: the sandbox's last output,
 // whether it was OOM-killed and, in private mode, the proxy's counts. The
 // proxy, with nothing left to serve, is stopped while the output drains.
@@ -242,7 +247,7 @@ func (run *runState) finish(ctx context.Context) error {
 	res.Timings.FirstOutput = run.first.since(run.startAt)
 	if err != nil {
 		err = fmt.Errorf("read sandbox output: %w", err)
-	} else if !res.Cancelled && !res.TimedOut {
+	} else if res.ExitCode == exitKilled && !res.Cancelled && !res.TimedOut {
 		info, ierr := run.e.c.ContainerInspect(context.WithoutCancel(ctx), run.sandbox.id, client.ContainerInspectOptions{})
 		if ierr == nil && info.Container.State != nil {
 			res.OOMKilled = info.Container.State.OOMKilled

@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/org/sandbox-action/pkg/agent"
@@ -121,6 +123,12 @@ func Build(in Input) (Plan, error) {
 		}
 		s.Command = argv
 		setup := in.Agent.Adapter.Setup()
+		for _, f := range slices.Sorted(maps.Keys(setup.HomeFiles)) {
+			// HOME is a fresh tmpfs: files the CLI needs there must come
+			// with the image.
+			p.Notices = append(p.Notices, fmt.Sprintf("%s reads ~/%s, which the sandbox's empty HOME lacks: put it in the image (%s)",
+				in.Agent.Adapter.Name(), f, setup.HomeFiles[f]))
+		}
 		for _, kv := range setup.Env {
 			name, value, _ := strings.Cut(kv, "=")
 			s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: value})

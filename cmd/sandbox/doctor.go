@@ -16,14 +16,14 @@ func newDoctorCmd(s *streams) *cobra.Command {
 		Short: "Check the Docker daemon, the image, runtimes and disk",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := engine.Connect(cmd.Context())
+			e, err := engine.Open(cmd.Context())
 			if err != nil {
 				fmt.Fprintf(s.out, "✗ daemon: %v\n", err)
 				return &exitError{code: 1}
 			}
-			defer c.Close()
+			defer e.Close()
 			failed := 0
-			for _, ch := range engine.New(c).Doctor(cmd.Context(), image) {
+			for _, ch := range e.Doctor(cmd.Context(), image) {
 				mark := "✓"
 				if !ch.OK {
 					mark = "✗"

@@ -17,12 +17,12 @@ func newPsCmd(s *streams) *cobra.Command {
 		Short: "List the containers and networks sandbox runs created",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := engine.Connect(cmd.Context())
+			e, err := engine.Open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			objs, err := engine.New(c).List(cmd.Context())
+			defer e.Close()
+			objs, err := e.List(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -56,12 +56,12 @@ org.sandbox-action.run-id label) whose run is no longer alive. A run is alive
 while its process holds the lock on its workspace; --all removes those too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := engine.Connect(cmd.Context())
+			e, err := engine.Open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			removed, err := engine.New(c).GC(cmd.Context(), o)
+			defer e.Close()
+			removed, err := e.GC(cmd.Context(), o)
 			for _, o := range removed {
 				fmt.Fprintf(s.out, "removed %s %s (run %s)\n", o.Kind, o.Name, o.RunID)
 			}

@@ -66,12 +66,11 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	if err != nil {
 		return &exitError{code: exitSandboxError, err: err}
 	}
-	c, err := engine.Connect(ctx)
+	e, err := engine.Open(ctx)
 	if err != nil {
 		return &exitError{code: exitSandboxError, err: err}
 	}
-	defer c.Close()
-	e := engine.New(c)
+	defer e.Close()
 	if err := fitHost(ctx, e, &r.features); err != nil {
 		return &exitError{code: exitSandboxError, err: err}
 	}

@@ -10,6 +10,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,6 +53,8 @@ const stopGrace = 2 * time.Second
 type Engine struct {
 	c       Client
 	lockDir string
+	// closer is the connection Open made, released by Close.
+	closer io.Closer
 }
 
 // Option configures an Engine.
@@ -67,6 +70,27 @@ func New(c Client, opts ...Option) *Engine {
 		o(e)
 	}
 	return e
+}
+
+// Open connects to the daemon in the environment (see Connect) and returns
+// an Engine that owns the connection until Close.
+func Open(ctx context.Context, opts ...Option) (*Engine, error) {
+	c, err := Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := New(c, opts...)
+	e.closer = c
+	return e, nil
+}
+
+// Close releases the connection Open made; it does nothing for an Engine
+// made with New, whose caller owns the client.
+func (e *Engine) Close() error {
+	if e.closer == nil {
+		return nil
+	}
+	return e.closer.Close()
 }
 
 // Connect returns a moby client configured from the environment (DOCKER_HOST

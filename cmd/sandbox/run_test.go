@@ -180,3 +180,17 @@ func TestCmdPrintsThePrivateModeScript(t *testing.T) {
 var runIDLine = regexp.MustCompile(`sandbox: run ([0-9a-f]{12}):`)
 
 func regexpQuote(s string) string { return regexp.QuoteMeta(s) }
+
+func TestGitHubTokenNeverEntersTheSandbox(t *testing.T) {
+	ws := t.TempDir()
+	env := map[string]string{"GITHUB_TOKEN": "ghs_x", "GH_TOKEN": "ghs_y"}
+	for _, args := range [][]string{
+		{"-e", "GITHUB_TOKEN"},
+		{"-e", "GITHUB_TOKEN=ghs_z"},
+		{"--secret", "GH_TOKEN"},
+	} {
+		code, out, errOut := cli(context.Background(), env, append([]string{"cmd", "--image", "a:1", "-w", ws, "--user", "1000"}, append(args, "--", "x")...)...)
+		assert.Equal(t, code, 1, "%v: %s", args, out)
+		assert.Check(t, is.Contains(errOut, "is a GitHub credential, which never enters the sandbox"), "%v", args)
+	}
+}

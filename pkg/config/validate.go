@@ -8,20 +8,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // envName is a portable environment variable name: what a shell can export
 // and a workflow's env: block can set.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// forbiddenEnv are credentials that must never enter the sandbox: the
-// action makes every GitHub write itself, so the agent never needs them.
-var forbiddenEnv = map[string]bool{
-	"GITHUB_TOKEN":                   true,
-	"GH_TOKEN":                       true,
-	"ACTIONS_RUNTIME_TOKEN":          true,
-	"ACTIONS_ID_TOKEN_REQUEST_TOKEN": true,
-}
 
 // validator collects validation errors with the positions of their keys.
 type validator struct {
@@ -117,7 +109,7 @@ func (v *validator) checkEnv(env, secrets []string) {
 			switch {
 			case !envName.MatchString(name):
 				v.fail(key, fmt.Errorf("invalid variable name %q: want letters, digits and _, not starting with a digit", name))
-			case forbiddenEnv[name]:
+			case spec.ForbiddenEnv(name):
 				v.fail(key, fmt.Errorf("%s may not enter the sandbox: the action makes every GitHub write itself", name))
 			case seen[name] != "":
 				v.fail(key, fmt.Errorf("%s is already listed at %s", name, seen[name]))

@@ -81,3 +81,11 @@ func (n Network) noProxy() []string {
 	}
 	return hosts
 }
+
+// forbiddenEnv are credentials that never enter a sandbox, in any mode: the
+// action makes every GitHub write itself, so the agent never needs them.
+var forbiddenEnv = []string{"GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
+
+// ForbiddenEnv reports whether name is a GitHub credential that must never
+// be given to a sandbox.
+func ForbiddenEnv(name string) bool { return slices.Contains(forbiddenEnv, name) }

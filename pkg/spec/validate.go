@@ -183,6 +183,8 @@ func (v *validator) env(env []EnvVar, reserved map[string]bool) {
 			continue
 		case reserved[e.Name]:
 			v.add(field, e.Name, "is set by the sandbox itself")
+		case ForbiddenEnv(e.Name):
+			v.add(field, e.Name, "is a GitHub credential, which never enters the sandbox (GitHub writes are made outside it)")
 		case seen[e.Name] > 0:
 			v.add(field, e.Name, fmt.Sprintf("duplicate of env[%d]", seen[e.Name]-1))
 		}

@@ -104,6 +104,7 @@ func TestValidateRejects(t *testing.T) {
 		{"env name digit", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "1A"}} }, "env[0].name", `spec: env[0].name "1A": must match …`},
 		{"env duplicate", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "A"}, {Name: "B"}, {Name: "A"}} }, "env[2].name", `spec: env[2].name "A": duplicate of env[0]`},
 		{"env HOME", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "HOME", Value: "/root"}} }, "env[0].name", `spec: env[0].name "HOME": is set by the sandbox itself`},
+		{"env GitHub token", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "GITHUB_TOKEN", Value: "x", Secret: true}} }, "env[0].name", `spec: env[0].name "GITHUB_TOKEN": is a GitHub credential, which never enters the sandbox (GitHub writes are made outside it)`},
 		{"env private marker", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "SANDBOX_PRIVATE_MODE", Value: "true"}} }, "env[0].name", `spec: env[0].name "SANDBOX_PRIVATE_MODE": is set by the sandbox itself`},
 		{"env proxy in private", func(s *spec.RunSpec) {
 			private(s)

@@ -19,7 +19,7 @@ func TestPrintedScriptRuns(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			ws := t.TempDir()
 			assert.NilError(t, os.Chmod(ws, 0o777))
-			out, err := exec.Command(sandboxBin, "cmd", "--image", testimage.Toolbox(t), "-w", ws, "--user", "1000:1000",
+			out, err := exec.Command(sandboxBin, "cmd", "--image", testimage.Toolbox(t), "--workspace", ws, "--user", "1000:1000",
 				"--network", mode, "--proxy-image", proxyImage(t), "--", "/toolbox", "env").Output()
 			assert.NilError(t, err)
 			script := string(out)

@@ -52,7 +52,7 @@ func start(t *testing.T, args ...string) *process {
 	t.Helper()
 	ws := t.TempDir()
 	assert.NilError(t, os.Chmod(ws, 0o777))
-	argv := append([]string{"run", "-w", ws, "--user", "1000:1000", "--memory", "256m"}, args...)
+	argv := append([]string{"run", "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}, args...)
 	cmd := exec.Command(sandboxBin, argv...)
 	p := &process{cmd: cmd, stdout: newWatch(), stderr: newWatch(), done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr

@@ -14,7 +14,7 @@ import (
 )
 
 func replayArgs(t *testing.T, ws string, extra ...string) []string {
-	return append([]string{"run", "--image", testimage.Replay(t), "-w", ws, "--user", "1000:1000",
+	return append([]string{"run", "--image", testimage.Replay(t), "--workspace", ws, "--user", "1000:1000",
 		"-e", "REPLAY_DELAY=1ms-2ms"}, extra...)
 }
 

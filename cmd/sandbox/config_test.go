@@ -23,7 +23,7 @@ func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 	ws := workspace(t)
 	writeConfig(t, ws, "image: "+testimage.Toolbox(t)+"\nlimits:\n  memory: 300m\n  pids: 99\nenv: [FROM_HOST]\nbundle: small\n")
 	env := map[string]string{"FROM_HOST": "passed"}
-	code, out, errOut := cli(context.Background(), env, "cmd", "-w", ws, "--user", "1000:1000", "--pids-limit", "77", "--", "/toolbox", "env")
+	code, out, errOut := cli(context.Background(), env, "cmd", "--workspace", ws, "--user", "1000:1000", "--pids-limit", "77", "--", "/toolbox", "env")
 	assert.Equal(t, code, 0, errOut)
 	assert.Check(t, is.Contains(out, "--memory 300m"), "config beats bundle")
 	assert.Check(t, is.Contains(out, "--pids-limit 77"), "flag beats config")
@@ -32,7 +32,7 @@ func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 	assert.Check(t, is.Contains(out, "-e FROM_HOST=passed"))
 
 	// The same settings reach a real run.
-	code, out, errOut = cli(context.Background(), env, "run", "-w", ws, "--user", "1000:1000", "--", "/toolbox", "env")
+	code, out, errOut = cli(context.Background(), env, "run", "--workspace", ws, "--user", "1000:1000", "--", "/toolbox", "env")
 	assert.Equal(t, code, 0, errOut)
 	assert.Check(t, is.Contains(out, "FROM_HOST=passed"))
 	assert.Check(t, is.Contains(errOut, "memory=300m (from config .github/sandbox.yml)"))
@@ -42,11 +42,11 @@ func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 func TestConfigFileErrorsNameTheLine(t *testing.T) {
 	ws := workspace(t)
 	writeConfig(t, ws, "image: x\nlimits:\n  memroy: 2g\n")
-	code, _, errOut := cli(context.Background(), nil, "run", "-w", ws, "--", "x")
+	code, _, errOut := cli(context.Background(), nil, "run", "--workspace", ws, "--", "x")
 	assert.Equal(t, code, exitSandboxError)
 	assert.Check(t, is.Contains(errOut, `sandbox.yml:3:3: unknown key "memroy" in limits`))
 
-	code, _, errOut = cli(context.Background(), nil, "run", "-w", ws, "--config", filepath.Join(ws, "missing.yml"), "--", "x")
+	code, _, errOut = cli(context.Background(), nil, "run", "--workspace", ws, "--config", filepath.Join(ws, "missing.yml"), "--", "x")
 	assert.Equal(t, code, exitSandboxError)
 	assert.Check(t, is.Contains(errOut, "missing.yml"))
 }

@@ -44,7 +44,8 @@ func newRunCmd(s *streams) *cobra.Command {
 		Long: `Run COMMAND, or an agent CLI headless (--agent, --prompt), in a locked-down
 container with the working tree mounted at /workspace. Output streams live;
 the exit status is the command's, as with docker run (125: the sandbox could
-not run it, 124: timed out, 130: interrupted, 137: killed, e.g. out of memory).`,
+not run it, 127: command not found, 124: timed out, 128+N: stopped by signal
+N, 137: killed, e.g. out of memory).`,
 		Example: `  sandbox run --image my-agents:1 -- claude -p "review this change"
   sandbox run --image my-agents:1 --agent claude --prompt "fix the failing test" --timings
   sandbox run --image my-agents:1 --network private --agent codex --prompt "…"`,

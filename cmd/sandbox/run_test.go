@@ -37,7 +37,7 @@ func workspace(t *testing.T) string {
 }
 
 func toolboxArgs(t *testing.T, ws string, extra ...string) []string {
-	return append([]string{"run", "--image", testimage.Toolbox(t), "-w", ws, "--user", "1000:1000", "--memory", "256m"}, extra...)
+	return append([]string{"run", "--image", testimage.Toolbox(t), "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}, extra...)
 }
 
 func TestRunExitStatus(t *testing.T) {
@@ -77,21 +77,21 @@ func TestRunRefusesBadInputClearly(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"flag-like image", nil, []string{"run", "--image=-v", "-w", ws, "--", "x"}, `image "-v": must not start with "-"`},
-		{"image with spaces", nil, []string{"run", "--image", "a b", "-w", ws, "--", "x"}, `image "a b"`},
-		{"absent image", nil, []string{"run", "--image", "sandbox-action-test/absent:1", "-w", ws, "--", "x"}, "docker load"},
-		{"env value with newline", nil, []string{"run", "--image", image, "-w", ws, "-e", "A=1\n2", "--", "x"}, "line break"},
-		{"env name with =", nil, []string{"run", "--image", image, "-w", ws, "-e", "=x", "--", "x"}, "empty variable name"},
-		{"secret with value on the command line", nil, []string{"run", "--image", image, "-w", ws, "--secret", "T=v", "--", "x"}, "give only the NAME"},
-		{"unset secret", nil, []string{"run", "--image", image, "-w", ws, "--secret", "T", "--", "x"}, "secret T is not set"},
-		{"missing workspace", nil, []string{"run", "--image", image, "-w", filepath.Join(ws, "nope"), "--", "x"}, "no such file or directory"},
-		{"workspace is a file", nil, []string{"run", "--image", image, "-w", file, "--", "x"}, "is a file, not a directory"},
-		{"unknown type", nil, []string{"run", "--image", image, "-w", ws, "--type", "fastest", "--", "x"}, "valid: gvisor, standard"},
-		{"runtime not installed", nil, []string{"run", "--image", image, "-w", ws, "--type", "gvisor", "--", "x"}, `needs the "runsc" runtime`},
-		{"negative memory", nil, []string{"run", "--image", image, "-w", ws, "--memory", "-1g", "--", "x"}, "--memory"},
-		{"nothing to run", nil, []string{"run", "--image", image, "-w", ws}, "nothing to run"},
-		{"unknown agent", nil, []string{"run", "--image", image, "-w", ws, "--agent", "copilot", "-p", "hi"}, "unknown agent"},
-		{"no daemon", map[string]string{}, []string{"run", "--image", image, "-w", ws, "--", "x"}, "not reachable"},
+		{"flag-like image", nil, []string{"run", "--image=-v", "--workspace", ws, "--", "x"}, `image "-v": must not start with "-"`},
+		{"image with spaces", nil, []string{"run", "--image", "a b", "--workspace", ws, "--", "x"}, `image "a b"`},
+		{"absent image", nil, []string{"run", "--image", "sandbox-action-test/absent:1", "--workspace", ws, "--", "x"}, "docker load"},
+		{"env value with newline", nil, []string{"run", "--image", image, "--workspace", ws, "-e", "A=1\n2", "--", "x"}, "line break"},
+		{"env name with =", nil, []string{"run", "--image", image, "--workspace", ws, "-e", "=x", "--", "x"}, "empty variable name"},
+		{"secret with value on the command line", nil, []string{"run", "--image", image, "--workspace", ws, "--secret", "T=v", "--", "x"}, "give only the NAME"},
+		{"unset secret", nil, []string{"run", "--image", image, "--workspace", ws, "--secret", "T", "--", "x"}, "secret T is not set"},
+		{"missing workspace", nil, []string{"run", "--image", image, "--workspace", filepath.Join(ws, "nope"), "--", "x"}, "no such file or directory"},
+		{"workspace is a file", nil, []string{"run", "--image", image, "--workspace", file, "--", "x"}, "is a file, not a directory"},
+		{"unknown type", nil, []string{"run", "--image", image, "--workspace", ws, "--type", "fastest", "--", "x"}, "valid: gvisor, standard"},
+		{"runtime not installed", nil, []string{"run", "--image", image, "--workspace", ws, "--type", "gvisor", "--", "x"}, `needs the "runsc" runtime`},
+		{"negative memory", nil, []string{"run", "--image", image, "--workspace", ws, "--memory", "-1g", "--", "x"}, "--memory"},
+		{"nothing to run", nil, []string{"run", "--image", image, "--workspace", ws}, "nothing to run"},
+		{"unknown agent", nil, []string{"run", "--image", image, "--workspace", ws, "--agent", "copilot", "--prompt", "hi"}, "unknown agent"},
+		{"no daemon", map[string]string{}, []string{"run", "--image", image, "--workspace", ws, "--", "x"}, "not reachable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "no daemon" {
@@ -151,7 +151,7 @@ func noEnv(string) (string, bool) { return "", false }
 func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 	ws := t.TempDir()
 	code, out, errOut := cli(context.Background(), map[string]string{"API_TOKEN": "s3cret"},
-		"cmd", "--image", "agents:1", "-w", ws, "--user", "1000:1000", "--name", "sandbox-golden",
+		"cmd", "--image", "agents:1", "--workspace", ws, "--user", "1000:1000", "--name", "sandbox-golden",
 		"--memory", "1g", "--cpus", "1.5", "-e", "MODE=review", "--secret", "API_TOKEN",
 		"--", "claude", "-p", "it's a test")
 	assert.Equal(t, code, 0, errOut)
@@ -167,7 +167,7 @@ var runIDPattern = regexp.MustCompile(`run-id=[0-9a-f]{12}`)
 func TestCmdPrintsThePrivateModeScript(t *testing.T) {
 	ws := t.TempDir()
 	code, out, errOut := cli(context.Background(), map[string]string{"ANTHROPIC_API_KEY": "sk-real"},
-		"cmd", "--image", "agents:1", "-w", ws, "--user", "1000:1000", "--name", "sandbox-golden",
+		"cmd", "--image", "agents:1", "--workspace", ws, "--user", "1000:1000", "--name", "sandbox-golden",
 		"--network", "private", "--agent", "claude", "--prompt", "review")
 	assert.Equal(t, code, 0, errOut)
 	assert.Assert(t, !strings.Contains(out, "sk-real"), "key printed: %s", out)
@@ -189,7 +189,7 @@ func TestGitHubTokenNeverEntersTheSandbox(t *testing.T) {
 		{"-e", "GITHUB_TOKEN=ghs_z"},
 		{"--secret", "GH_TOKEN"},
 	} {
-		code, out, errOut := cli(context.Background(), env, append([]string{"cmd", "--image", "a:1", "-w", ws, "--user", "1000"}, append(args, "--", "x")...)...)
+		code, out, errOut := cli(context.Background(), env, append([]string{"cmd", "--image", "a:1", "--workspace", ws, "--user", "1000"}, append(args, "--", "x")...)...)
 		assert.Equal(t, code, 1, "%v: %s", args, out)
 		assert.Check(t, is.Contains(errOut, "is a GitHub credential, which never enters the sandbox"), "%v", args)
 	}

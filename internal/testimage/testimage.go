@@ -189,6 +189,19 @@ func Build(ctx context.Context, c *client.Client, s Spec) error {
 		return err
 	}
 
+	// The tag moves to the new image; the old one is removed unless a
+	// container still uses it, so repeated test runs do not pile up
+	// untagged images.
+	var oldID string
+	if old, err := c.ImageInspect(ctx, s.Tag); err == nil {
+		oldID = old.ID
+	}
+	defer func() {
+		if now, err := c.ImageInspect(ctx, s.Tag); err == nil && oldID != "" && now.ID != oldID {
+			_, _ = c.ImageRemove(ctx, oldID, client.ImageRemoveOptions{PruneChildren: true})
+		}
+	}()
+
 	res, err := c.ImageBuild(ctx, &buf, client.ImageBuildOptions{
 		Tags:        []string{s.Tag},
 		Remove:      true,

@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
+	"gotest.tools/v3/poll"
 
 	"github.com/org/sandbox-action/internal/testimage"
 )
@@ -108,42 +108,24 @@ func TestRunSecondRunOnSameWorkspace(t *testing.T) {
 	ws := workspace(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := &signalWriter{want: "ready", seen: make(chan struct{})}
+	out := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- realMain(ctx, toolboxArgs(t, ws, "--", "/toolbox", "trap"),
-			&streams{in: strings.NewReader(""), out: ready, err: &bytes.Buffer{}, lookupEnv: noEnv})
+			&streams{in: strings.NewReader(""), out: out, err: &bytes.Buffer{}, lookupEnv: noEnv})
 	}()
-	select {
-	case <-ready.seen:
-	case <-time.After(30 * time.Second):
-		t.Fatal("first run never became ready")
-	}
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		if strings.Contains(out.String(), "ready") {
+			return poll.Success()
+		}
+		return poll.Continue("first run not ready yet")
+	}, poll.WithTimeout(30*time.Second), poll.WithDelay(20*time.Millisecond))
 	code, _, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, "--", "/toolbox", "echo")...)
 	assert.Equal(t, code, exitSandboxError, errOut)
 	assert.Check(t, is.Contains(errOut, "is using "+ws))
 	assert.Check(t, is.Contains(errOut, "--wait"))
 	cancel()
 	assert.Equal(t, <-done, exitCancelled)
-}
-
-// signalWriter closes seen once want has been written to it.
-type signalWriter struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	want string
-	seen chan struct{}
-	once sync.Once
-}
-
-func (w *signalWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if strings.Contains(w.buf.String(), w.want) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return len(p), nil
 }
 
 func noEnv(string) (string, bool) { return "", false }

@@ -118,7 +118,9 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 	if err := run.await(ctx); err != nil {
 		return res, err
 	}
-	return res, run.finish(ctx)
+	// finish writes into res through run.res: call it before res is read.
+	err = run.finish(ctx)
+	return res, err
 }
 
 // runState is one run in progress.

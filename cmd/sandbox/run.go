@@ -85,8 +85,8 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(r.features.Summary(), ", "))
 
 	out := agentOutput{s: s, json: o.json}
-	if a := o.agentAdapter(r); a != nil {
-		out.start(a)
+	if p.Agent != nil {
+		out.start(p.Agent)
 	}
 	begin := time.Now()
 	res, runErr := e.Run(ctx, p.Run, engine.RunOptions{
@@ -100,15 +100,6 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 		fmt.Fprintf(s.err, "sandbox: timings: %s\n", res.Timings)
 	}
 	return exitFor(ctx, res, runErr, agentRes, hasAgent)
-}
-
-// agentAdapter returns the adapter whose stream the run prints, if any.
-func (o *runFlags) agentAdapter(r resolved) agent.Adapter {
-	a, err := o.agentRun(r.config)
-	if err != nil || a == nil {
-		return nil
-	}
-	return a.Adapter
 }
 
 // fitHost checks the sandbox type's runtime against the daemon and lowers

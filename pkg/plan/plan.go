@@ -73,6 +73,9 @@ type Plan struct {
 	// Notices are facts worth a line on stderr: relaxed hardening, a user
 	// chosen for them, a credential that is not set.
 	Notices []string
+	// Agent is the adapter whose output stream the run produces; nil for a
+	// plain command.
+	Agent agent.Adapter
 }
 
 // Build assembles the run. It is pure apart from reading Getenv.
@@ -122,6 +125,7 @@ func Build(in Input) (Plan, error) {
 			return p, err
 		}
 		s.Command = argv
+		p.Agent = in.Agent.Adapter
 		setup := in.Agent.Adapter.Setup()
 		for _, f := range slices.Sorted(maps.Keys(setup.HomeFiles)) {
 			// HOME is a fresh tmpfs: files the CLI needs there must come

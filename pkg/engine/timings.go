@@ -42,6 +42,9 @@ func (t Timings) String() string {
 		{"prepare", t.Prepare}, {"proxy-ready", t.Proxy}, {"create", t.Create}, {"start", t.Start},
 		{"first-output", t.FirstOutput}, {"exit", t.Exit}, {"cleanup", t.Cleanup}, {"total", t.Total},
 	} {
+		if p.name == "proxy-ready" && p.d == 0 {
+			continue // public mode has no proxy
+		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}

@@ -104,15 +104,13 @@ func Build(in Input) (Plan, error) {
 
 	if s.User == "" {
 		switch {
-		case in.Owner == "" || isRoot(in.Owner):
-			s.User = Nobody
-			if !s.Relax.Root {
-				p.Notices = append(p.Notices, fmt.Sprintf(
-					"workspace %s belongs to root; running as nobody (%s), which can read but not write it: pass --user, or run from a tree you own",
-					in.Workspace, Nobody))
-			}
-		default:
+		case in.Owner != "" && (!isRoot(in.Owner) || s.Relax.Root):
 			s.User = in.Owner
+		default:
+			s.User = Nobody
+			p.Notices = append(p.Notices, fmt.Sprintf(
+				"workspace %s belongs to root; running as nobody (%s), which can read but not write it: pass --user, or run from a tree you own",
+				in.Workspace, Nobody))
 		}
 	}
 

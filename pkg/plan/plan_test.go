@@ -123,14 +123,17 @@ func TestPrivateWithoutKeyOrAllowlist(t *testing.T) {
 func TestUser(t *testing.T) {
 	for _, tc := range []struct {
 		owner, want string
+		relaxRoot   bool
 		notice      bool
 	}{
-		{"1000:1000", "1000:1000", false},
-		{"0:0", Nobody, true},
-		{"", Nobody, true},
+		{"1000:1000", "1000:1000", false, false},
+		{"0:0", Nobody, false, true},
+		{"0:0", "0:0", true, false},
+		{"", Nobody, false, true},
 	} {
 		in := agentInput(t, "claude", spec.Public)
 		in.Owner = tc.owner
+		in.Resolved.Relax.Root = tc.relaxRoot
 		p, err := Build(in)
 		assert.NilError(t, err)
 		assert.Check(t, is.Equal(p.Run.Sandbox.User, tc.want), "owner %q", tc.owner)

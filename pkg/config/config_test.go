@@ -242,7 +242,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "user",
 			yaml: "user: a b\n",
-			want: []string{`sandbox.yml:1:7: user: invalid user "a b": want numeric "UID" or "UID:GID"`},
+			want: []string{`sandbox.yml:1:7: user: invalid user "a b": must be numeric "UID" or "UID:GID"`},
 		},
 		{
 			name: "env names",

@@ -139,17 +139,9 @@ func TestGatewayForwardsWithRealKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequest(tc.method, tc.vendor.BaseURL(tg.url)+tc.path, strings.NewReader(`{"model":"m"}`))
-			assert.NilError(t, err)
-			for k, v := range tc.header {
-				req.Header.Set(k, v)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			assert.NilError(t, err)
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			assert.Equal(t, resp.StatusCode, http.StatusOK, string(body))
-			assert.Equal(t, string(body), `{"ok":true}`)
+			status, body := call(t, tc.method, tc.vendor.BaseURL(tg.url)+tc.path, `{"model":"m"}`, tc.header)
+			assert.Equal(t, status, http.StatusOK, body)
+			assert.Equal(t, body, `{"ok":true}`)
 
 			got := <-api.seen
 			assert.Equal(t, got.Path, tc.wantPath)
@@ -219,17 +211,9 @@ func TestGatewayRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodGet, tc.base+tc.path, nil)
-			assert.NilError(t, err)
-			for k, v := range tc.header {
-				req.Header.Set(k, v)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			assert.NilError(t, err)
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			assert.Equal(t, resp.StatusCode, tc.status)
-			assert.Assert(t, is.Contains(string(body), "sandbox gateway: "+tc.reason))
+			status, body := call(t, http.MethodGet, tc.base+tc.path, "", tc.header)
+			assert.Equal(t, status, tc.status)
+			assert.Assert(t, is.Contains(body, "sandbox gateway: "+tc.reason))
 		})
 	}
 	assert.Equal(t, api.hits.Load(), int64(0), "a refused request was forwarded")
@@ -291,15 +275,9 @@ func TestGatewayUpstreamFailureIs502(t *testing.T) {
 	api := startFakeAPI(t, nil)
 	tg := startGateway(t, api, OpenAI)
 	api.srv.Close()
-	req, err := http.NewRequest(http.MethodPost, OpenAI.BaseURL(tg.url)+"/v1/responses", nil)
-	assert.NilError(t, err)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	assert.NilError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Equal(t, resp.StatusCode, http.StatusBadGateway)
-	assert.Assert(t, is.Contains(string(body), "sandbox gateway: "))
+	status, body := call(t, http.MethodPost, OpenAI.BaseURL(tg.url)+"/v1/responses", "", map[string]string{"Authorization": "Bearer " + testToken})
+	assert.Equal(t, status, http.StatusBadGateway)
+	assert.Assert(t, is.Contains(body, "sandbox gateway: "))
 	tg.stop()
 	e := tg.logs.events(t)[0]
 	assert.Equal(t, e["decision"], "allow")
@@ -317,26 +295,18 @@ func TestGatewayVerifiesUpstreamCertificate(t *testing.T) {
 	assert.NilError(t, err)
 	srv := httptest.NewServer(gw)
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodPost, Anthropic.BaseURL(srv.URL)+"/v1/messages", nil)
-	req.Header.Set("X-Api-Key", testToken)
-	resp, err := http.DefaultClient.Do(req)
-	assert.NilError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Equal(t, resp.StatusCode, http.StatusBadGateway)
-	assert.Assert(t, is.Contains(string(body), "certificate"))
+	status, body := call(t, http.MethodPost, Anthropic.BaseURL(srv.URL)+"/v1/messages", "", map[string]string{"X-Api-Key": testToken})
+	assert.Equal(t, status, http.StatusBadGateway)
+	assert.Assert(t, is.Contains(body, "certificate"))
 	assert.Equal(t, api.hits.Load(), int64(0))
 }
 
 func TestGatewayHealth(t *testing.T) {
 	api := startFakeAPI(t, nil)
 	tg := startGateway(t, api, Gemini)
-	resp, err := http.Get(tg.url + HealthPath)
-	assert.NilError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Equal(t, resp.StatusCode, http.StatusOK)
-	assert.Equal(t, string(body), "ok\n")
+	status, body := call(t, http.MethodGet, tg.url+HealthPath, "", nil)
+	assert.Equal(t, status, http.StatusOK)
+	assert.Equal(t, body, "ok\n")
 }
 
 func TestNewGatewayErrors(t *testing.T) {
@@ -382,4 +352,20 @@ func TestBaseURL(t *testing.T) {
 	assert.Equal(t, Anthropic.BaseURL("http://10.0.0.2:8080/"), "http://10.0.0.2:8080/anthropic")
 	assert.Equal(t, OpenAI.BaseURL("http://10.0.0.2:8080"), "http://10.0.0.2:8080/openai")
 	assert.Equal(t, Gemini.BaseURL("http://gw:8080"), "http://gw:8080/gemini")
+}
+
+// call sends one request to the gateway and returns the status and body.
+func call(t *testing.T, method, url, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	assert.NilError(t, err)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	assert.NilError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	assert.NilError(t, err)
+	return resp.StatusCode, string(b)
 }

@@ -13,18 +13,13 @@ import (
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// MinMemory is the smallest memory limit Docker accepts (6 MiB since Engine
-// 23; older engines accept 4 MiB). Refusing it here turns a late daemon error
-// into an early one that names the option.
-const MinMemory = 6 * units.MiB
-
 // minNanoCPUs is 0.01 CPU: the kernel's CFS quota must be at least 1 ms per
 // 100 ms period, which is what Docker turns --cpus into.
 const minNanoCPUs = 1e7
 
 // ParseMemory parses a memory limit the way `docker run --memory` does
 // ("512m", "2g", "1.5GiB"; no suffix means bytes), and rejects values
-// below MinMemory. There is no way to ask for "unlimited": the limit is a
+// below spec.MinMemory. There is no way to ask for "unlimited": the limit is a
 // hardening default.
 func ParseMemory(s string) (int64, error) {
 	if strings.HasPrefix(strings.TrimSpace(s), "-") {
@@ -46,8 +41,8 @@ func checkMemory(n int64) error {
 		// RAMInBytes rejects negative input, so a negative result is a
 		// float that overflowed int64.
 		return errors.New("too large")
-	case n < MinMemory:
-		return fmt.Errorf("below Docker's minimum of %s", FormatMemory(MinMemory))
+	case n < spec.MinMemory:
+		return fmt.Errorf("below Docker's minimum of %s", FormatMemory(spec.MinMemory))
 	}
 	return nil
 }

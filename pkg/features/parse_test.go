@@ -22,8 +22,8 @@ func TestParseMemory(t *testing.T) {
 		{in: "1.5g", want: 1536 * units.MiB},
 		{in: "2GiB", want: 2 * units.GiB},
 		{in: "4096MB", want: 4 * units.GiB},
-		{in: "6m", want: MinMemory},
-		{in: "6291456", want: MinMemory},
+		{in: "6m", want: spec.MinMemory},
+		{in: "6291456", want: spec.MinMemory},
 		{in: "", wantErr: `invalid memory "": want a size such as 512m or 2g`},
 		{in: "lots", wantErr: `invalid memory "lots": want a size such as 512m or 2g`},
 		{in: "2x", wantErr: `invalid memory "2x": want a size such as 512m or 2g`},
@@ -141,7 +141,7 @@ func TestFormatRoundTrip(t *testing.T) {
 	}{
 		{4 * units.GiB, "4g"},
 		{1536 * units.MiB, "1536m"},
-		{MinMemory, "6m"},
+		{spec.MinMemory, "6m"},
 		{2 * units.TiB, "2t"},
 		{10*units.MiB + 1, "10485761"},
 	} {
@@ -189,7 +189,7 @@ func TestParseUser(t *testing.T) {
 	}
 	for _, bad := range []string{"", "node", "a b", "1000:", ":1000", "-1", "1:2:3", "1\n"} {
 		_, err := ParseUser(bad)
-		assert.Error(t, err, fmt.Sprintf(`invalid user %q: want numeric "UID" or "UID:GID"`, bad))
+		assert.Error(t, err, fmt.Sprintf(`invalid user %q: must be numeric "UID" or "UID:GID"`, bad))
 	}
 	_, err := ParseUser("1000:4294967296")
 	assert.Error(t, err, `invalid user "1000:4294967296": 4294967296 is out of range for a UID or GID`)

@@ -252,7 +252,7 @@ func TestResolveErrors(t *testing.T) {
 		{
 			name:    "invalid config user",
 			in:      Input{Flags: Layer{Settings: img}, Config: Layer{Settings: Settings{User: new("a b")}}, ConfigName: "x.yml"},
-			wantErr: `config x.yml: user a b: want numeric "UID" or "UID:GID"`,
+			wantErr: `config x.yml: user a b: must be numeric "UID" or "UID:GID"`,
 		},
 		{
 			name:    "invalid allowlist entries",

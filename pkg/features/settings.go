@@ -128,7 +128,7 @@ var fields = append([]field{
 		checkTimeout, FormatTimeout),
 	ptrField(KeyUser,
 		func(s *Settings) *string { return s.User }, func(v *Values) *string { return &v.User },
-		checkUser, showUser),
+		spec.CheckUser, showUser),
 }, relaxFields()...)
 
 func relaxFields() []field {
@@ -207,29 +207,12 @@ func checkAllow(hosts []string) error {
 	return nil
 }
 
-var userPattern = regexp.MustCompile(`^([0-9]+)(?::([0-9]+))?$`)
-
-// ParseUser checks a user as the sandbox takes it: numeric "UID" or
-// "UID:GID". Names are refused because they depend on the image's
-// /etc/passwd, which a scratch or distroless image does not have.
+// ParseUser checks a user as the sandbox takes it (see spec.CheckUser).
 func ParseUser(u string) (string, error) {
-	if err := checkUser(u); err != nil {
+	if err := spec.CheckUser(u); err != nil {
 		return "", fmt.Errorf("invalid user %q: %w", u, err)
 	}
 	return u, nil
-}
-
-func checkUser(u string) error {
-	m := userPattern.FindStringSubmatch(u)
-	if m == nil {
-		return errors.New(`want numeric "UID" or "UID:GID"`)
-	}
-	for _, id := range m[1:] {
-		if _, err := strconv.ParseUint(id, 10, 32); id != "" && err != nil {
-			return fmt.Errorf("%s is out of range for a UID or GID", id)
-		}
-	}
-	return nil
 }
 
 // isRoot reports whether a valid user names UID 0.

@@ -5,19 +5,6 @@ import (
 	"strings"
 )
 
-// EnvList returns the container's environment as "NAME=VALUE", secrets
-// included, in the order of the -e flags of Args. (The docker CLI sends
-// them in random order; order has no meaning, since Validate rejects
-// repeated names.)
-func (s RunSpec) EnvList() []string {
-	env := s.env()
-	list := make([]string, len(env))
-	for i, e := range env {
-		list[i] = e.Name + "=" + e.Value
-	}
-	return list
-}
-
 // Environment variables the sandbox sets itself.
 const (
 	EnvHome        = "HOME"

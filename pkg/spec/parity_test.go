@@ -115,7 +115,7 @@ func TestParity(t *testing.T) {
 			s := base(t)
 			tc.edit(t, &s)
 			s.Name = "sbxtest-parity-" + tc.name + "-cli-" + id
-			assert.NilError(t, s.ValidateHost())
+			assert.NilError(t, s.Validate())
 
 			cliID := createWithCLI(t, c, s)
 			s.Name = "sbxtest-parity-" + tc.name + "-api-" + id

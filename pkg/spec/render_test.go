@@ -131,7 +131,8 @@ func TestArgsNeverShowSecrets(t *testing.T) {
 	}
 	assert.Assert(t, !strings.Contains(s.CommandLine(), "s3cr3t-value"))
 	// The engine still gets it.
-	assert.Assert(t, slices.Contains(s.EnvList(), "TOKEN=s3cr3t-value"), "%q", s.EnvList())
+	cfg, _, _ := s.EngineConfig()
+	assert.Assert(t, slices.Contains(cfg.Env, "TOKEN=s3cr3t-value"), "%q", cfg.Env)
 }
 
 func TestArgsDeterministic(t *testing.T) {
@@ -144,10 +145,11 @@ func TestArgsDeterministic(t *testing.T) {
 	}
 }
 
-func TestEnvList(t *testing.T) {
+func TestEngineEnv(t *testing.T) {
 	s := privateSpec()
 	s.Env = []spec.EnvVar{{Name: "A", Value: "1"}, {Name: "KEY", Value: "k", Secret: true}}
-	assert.DeepEqual(t, s.EnvList(), []string{
+	cfg, _, _ := s.EngineConfig()
+	assert.DeepEqual(t, cfg.Env, []string{
 		"HOME=/home/sandbox",
 		"HTTP_PROXY=http://sandbox-r1a2b3c4-proxy:3128",
 		"HTTPS_PROXY=http://sandbox-r1a2b3c4-proxy:3128",
@@ -159,8 +161,6 @@ func TestEnvList(t *testing.T) {
 		"A=1",
 		"KEY=k",
 	})
-	cfg, _, _ := s.EngineConfig()
-	assert.DeepEqual(t, cfg.Env, s.EnvList())
 }
 
 func TestContainerLabels(t *testing.T) {

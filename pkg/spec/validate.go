@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -45,8 +44,10 @@ var (
 	runtimePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$`)
 )
 
-// minMemory is the smallest memory limit docker accepts.
-const minMemory = 6 << 20
+// MinMemory is the smallest memory limit Docker accepts (6 MiB since Engine
+// 23; older engines accept 4 MiB). Refusing less early turns a late daemon
+// error into one that names the option.
+const MinMemory = 6 << 20
 
 // builtinNetworks are docker's own networks; a private sandbox must be on
 // the run's internal network, never on one of these.
@@ -62,17 +63,6 @@ var builtinNetworks = []string{"bridge", "host", "none", "default"}
 func (s RunSpec) Validate() error {
 	var v validator
 	v.spec(s)
-	return errors.Join(v.errs...)
-}
-
-// ValidateHost runs Validate and then checks what depends on this machine:
-// that Workspace exists and is a directory. It is separate because a caller
-// inside a container (the GitHub Action) names a host path it cannot see;
-// there Validate applies and the daemon checks the path when it mounts it.
-func (s RunSpec) ValidateHost() error {
-	var v validator
-	v.spec(s)
-	v.hostWorkspace(s.Workspace)
 	return errors.Join(v.errs...)
 }
 
@@ -151,22 +141,6 @@ func (v *validator) workspace(ws string) {
 	}
 }
 
-// hostWorkspace checks the workspace on this machine; a path workspace
-// already rejected is not looked at.
-func (v *validator) hostWorkspace(ws string) {
-	if ws == "" || !filepath.IsAbs(ws) || strings.IndexFunc(ws, unicode.IsControl) >= 0 {
-		return
-	}
-	switch fi, err := os.Stat(ws); {
-	case errors.Is(err, os.ErrNotExist):
-		v.add("workspace", ws, "does not exist")
-	case err != nil:
-		v.add("workspace", ws, err.Error())
-	case !fi.IsDir():
-		v.add("workspace", ws, "is a file, not a directory")
-	}
-}
-
 func (v *validator) env(env []EnvVar, reserved map[string]bool) {
 	seen := map[string]int{}
 	for i, e := range env {
@@ -207,18 +181,12 @@ func (v *validator) user(user string, rootAllowed bool) {
 		}
 		return
 	}
-	m := userPattern.FindStringSubmatch(user)
-	if m == nil {
-		v.add("user", user, `must be numeric "UID" or "UID:GID"`)
+	if err := CheckUser(user); err != nil {
+		v.add("user", user, err.Error())
 		return
 	}
-	for _, id := range m[1:] {
-		if _, err := strconv.ParseUint(id, 10, 32); id != "" && err != nil {
-			v.add("user", user, id+" is out of range for a UID or GID")
-			return
-		}
-	}
-	if uid, _ := strconv.ParseUint(m[1], 10, 32); uid == 0 && !rootAllowed {
+	uid, _, _ := strings.Cut(user, ":")
+	if n, _ := strconv.ParseUint(uid, 10, 32); n == 0 && !rootAllowed {
 		v.add("user", user, "runs as root; that needs Relax.Root")
 	}
 }
@@ -323,7 +291,7 @@ func (v *validator) limits(l Limits) {
 			v.add(f.field, strconv.FormatInt(f.n, 10), "must not be negative (0 means the daemon's default)")
 		}
 	}
-	if l.MemoryBytes > 0 && l.MemoryBytes < minMemory {
+	if l.MemoryBytes > 0 && l.MemoryBytes < MinMemory {
 		v.add("limits.memory", strconv.FormatInt(l.MemoryBytes, 10), "below docker's minimum of 6 MiB")
 	}
 }
@@ -348,3 +316,19 @@ func (v *validator) labels(labels map[string]string) {
 }
 
 func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// CheckUser checks a user as the sandbox takes it: numeric "UID" or
+// "UID:GID". Names are refused because they depend on the image's
+// /etc/passwd, which a scratch or distroless image does not have.
+func CheckUser(user string) error {
+	m := userPattern.FindStringSubmatch(user)
+	if m == nil {
+		return errors.New(`must be numeric "UID" or "UID:GID"`)
+	}
+	for _, id := range m[1:] {
+		if _, err := strconv.ParseUint(id, 10, 32); id != "" && err != nil {
+			return fmt.Errorf("%s is out of range for a UID or GID", id)
+		}
+	}
+	return nil
+}

@@ -2,8 +2,6 @@ package spec_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -196,40 +194,4 @@ func TestValidateNeverShowsEnvValues(t *testing.T) {
 	err := s.Validate()
 	assert.ErrorContains(t, err, "env.KEY")
 	assert.Assert(t, !strings.Contains(err.Error(), "hunter2"), err.Error())
-}
-
-func TestValidateHost(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "file")
-	assert.NilError(t, os.WriteFile(file, nil, 0o600))
-
-	for _, tc := range []struct {
-		name, workspace, want string
-	}{
-		{"directory", dir, ""},
-		{"missing", filepath.Join(dir, "missing"), `spec: workspace "` + filepath.Join(dir, "missing") + `": does not exist`},
-		{"file", file, `spec: workspace "` + file + `": is a file, not a directory`},
-		{"relative reported once", "rel", `spec: workspace "rel": must be an absolute path`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := laptopSpec()
-			s.Workspace = tc.workspace
-			err := s.ValidateHost()
-			if tc.want == "" {
-				assert.NilError(t, err)
-				return
-			}
-			assert.Error(t, err, tc.want)
-		})
-	}
-
-	t.Run("pure problems too", func(t *testing.T) {
-		s := laptopSpec()
-		s.Workspace = file
-		s.Image = "-rm"
-		errs := fieldErrors(t, s.ValidateHost())
-		assert.Equal(t, len(errs), 2)
-		assert.Equal(t, errs[0].Field, "image")
-		assert.Equal(t, errs[1].Field, "workspace")
-	})
 }

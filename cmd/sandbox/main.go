@@ -7,10 +7,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+
+	"github.com/org/sandbox-action/pkg/forwarder"
 )
 
 func main() {
+	// The forwarder is a private sandbox's entrypoint: it skips the CLI
+	// (and its signal handling, which it does itself) and stays small.
+	if len(os.Args) > 1 && os.Args[1] == forwardCmdName {
+		runtime.GOMAXPROCS(1)
+		os.Exit(forwarder.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	ctx, stop := notifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	code := realMain(ctx, os.Args[1:], &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv})
 	stop()

@@ -74,6 +74,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newDoctorCmd(s),
 		newProxyCmd(s),
 		newEventsCmd(s),
+		newForwardCmd(s),
 	)
 	return root
 }

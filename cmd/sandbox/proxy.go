@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -59,8 +58,8 @@ one JSON line on stdout.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", ":"+strconv.Itoa(egress.ProxyPort), "address of the forward proxy")
-	f.StringVar(&o.gatewayListen, "gateway-listen", "", "address of the credential gateway (none when empty)")
+	f.StringVar(&o.listen, "listen", ":"+strconv.Itoa(egress.ProxyPort), "address of the forward proxy: HOST:PORT, unix:/PATH or fd:N (an inherited listening socket)")
+	f.StringVar(&o.gatewayListen, "gateway-listen", "", "address of the credential gateway, like --listen (none when empty)")
 	f.StringSliceVar(&o.allow, "allow", nil, "allowed destination: host, *.suffix (subdomains only), host:port or an IP literal (repeatable)")
 	f.IntSliceVar(&o.ports, "port", egress.DefaultPorts, "ports allowed for --allow entries without a port")
 	f.StringToStringVar(&o.upstreams, "upstream", nil, "vendor=https://base-url: a vendor's API (default: the vendor's real API)")
@@ -94,18 +93,18 @@ func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 	}
 
 	srv := &egress.Server{Proxy: proxy, Gateway: gw, ShutdownTimeout: o.shutdownTimeout}
-	if srv.ProxyListener, err = net.Listen("tcp", o.listen); err != nil {
+	if srv.ProxyListener, err = egress.Listen(o.listen); err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	attrs := []any{"proxy", srv.ProxyListener.Addr().String(), "allow", allow.String(), "ports", allow.Ports()}
 	if gw != nil {
-		if srv.GatewayListener, err = net.Listen("tcp", o.gatewayListen); err != nil {
+		if srv.GatewayListener, err = egress.Listen(o.gatewayListen); err != nil {
 			srv.ProxyListener.Close()
 			return fmt.Errorf("gateway: %w", err)
 		}
 		attrs = append(attrs, "gateway", srv.GatewayListener.Addr().String(), "vendors", gw.Vendors())
 	}
-	log.Info("listening", attrs...)
+	log.Info(egress.ReadyMessage, attrs...)
 
 	err = srv.Run(ctx)
 	stats := rec.Stats()

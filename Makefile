@@ -8,7 +8,9 @@ GOFLAGS_STATIC = CGO_ENABLED=0 GOOS=linux
 LDFLAGS   = -s -w -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-.PHONY: demo test bench build images image replay-image clean
+SUDO      ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test bench build images image replay-image gvisor clean
 
 ## demo: build the images and run the replay agent in the sandbox on this repository.
 demo: build images
@@ -25,6 +27,16 @@ test:
 ## bench: sandbox run vs docker run --rm, interleaved, on the same local image.
 bench: build
 	$(GO) run ./internal/bench -n 20
+
+## gvisor: install gVisor (Debian's runsc) when absent and register it with
+## the local Docker daemon: merged into /etc/docker/daemon.json, reloaded
+## with SIGHUP (running containers are untouched), checked with docker info.
+gvisor:
+	@command -v runsc >/dev/null 2>&1 || { echo "installing Debian's runsc (gVisor)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runsc; }
+	mkdir -p bin
+	$(GO) build -o bin/gvisorsetup ./internal/gvisorsetup
+	$(SUDO) bin/gvisorsetup
 
 build:
 	mkdir -p bin

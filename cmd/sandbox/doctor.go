@@ -13,7 +13,7 @@ func newDoctorCmd(s *streams) *cobra.Command {
 	var image string
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Check the Docker daemon, the image, runtimes and disk",
+		Short: "Check the Docker daemon, the image, runtimes (gVisor too) and disk",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := engine.Open(cmd.Context())
@@ -25,7 +25,10 @@ func newDoctorCmd(s *streams) *cobra.Command {
 			failed := 0
 			for _, ch := range e.Doctor(cmd.Context(), image) {
 				mark := "✓"
-				if !ch.OK {
+				switch {
+				case !ch.OK && ch.Optional:
+					mark = "!"
+				case !ch.OK:
 					mark = "✗"
 					failed++
 				}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -14,7 +15,11 @@ import (
 func TestDoctor(t *testing.T) {
 	code, out, errOut := cli(context.Background(), nil, "doctor", "--image", testimage.Toolbox(t))
 	assert.Equal(t, code, 0, "stdout: %s\nstderr: %s", out, errOut)
-	for _, want := range []string{"✓ daemon: Docker ", "Engine API 1.", "✓ image: " + testimage.ToolboxTag, "✓ runtimes: ", "runc", "✓ disk: "} {
+	for _, want := range []string{"✓ daemon: Docker ", "Engine API 1.", "✓ image: " + testimage.ToolboxTag, "✓ runtimes: ", "runc", "✓ disk: ",
+		// .ci/run registers gVisor (make gvisor), so doctor finds it.
+		"✓ gvisor runtime: runsc-host (/usr/bin/runsc --network=host --host-uds=open): suits public, private\n",
+		"✓ --type gvisor, network public: runs under runsc-host\n",
+	} {
 		assert.Check(t, is.Contains(out, want))
 	}
 
@@ -46,4 +51,19 @@ func TestPsListsAKeptRunAndGCRemovesIt(t *testing.T) {
 	code, out, _ = cli(context.Background(), nil, "gc", "--run", id)
 	assert.Equal(t, code, 0)
 	assert.Check(t, is.Equal(out, "nothing to remove\n"))
+}
+
+// --type gvisor runs the agent on gVisor's kernel, which tells itself apart
+// in /proc/version (runsc reports a fixed Linux 4.4.0, not the host's).
+func TestRunTypeGVisor(t *testing.T) {
+	ws := workspace(t)
+	code, out, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, "--type", "gvisor", "--", "/toolbox", "cat", "/proc/version")...)
+	assert.Equal(t, code, 0, errOut)
+	assert.Check(t, is.Contains(errOut, "type=gvisor (from flag)"))
+	assert.Check(t, is.Contains(errOut, "runtime=runsc-host (from type gvisor)"))
+	assert.Check(t, is.Contains(out, "Linux version 4.4.0"))
+
+	code, out, _ = cli(context.Background(), nil, toolboxArgs(t, ws, "--", "/toolbox", "cat", "/proc/version")...)
+	assert.Equal(t, code, 0)
+	assert.Check(t, !strings.Contains(out, "Linux version 4.4.0"), "runc run reports gVisor's kernel: %s", out)
 }

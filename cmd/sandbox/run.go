@@ -113,9 +113,6 @@ func fitHost(ctx context.Context, e *engine.Engine, r *features.Resolved) error 
 	if err != nil {
 		return err
 	}
-	if err := features.CheckRuntime(r.Type.Name, h.Runtimes); err != nil {
-		return err
-	}
 	return r.Fit(features.Host{Runtimes: h.Runtimes, NCPU: h.NCPU})
 }
 

@@ -3,11 +3,14 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/moby/moby/client"
+
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/gvisor"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // Check is one line of `sandbox doctor`.
@@ -15,6 +18,9 @@ type Check struct {
 	Name   string
 	OK     bool
 	Detail string
+	// Optional checks concern features a run may not use (gVisor): when
+	// one fails, doctor warns and still succeeds.
+	Optional bool
 }
 
 // minFreeBytes is the free space below which doctor warns: image layers and
@@ -44,7 +50,13 @@ func (e *Engine) Doctor(ctx context.Context, image string) []Check {
 	if err != nil {
 		return append(checks, Check{Name: "runtimes", Detail: err.Error()})
 	}
-	checks = append(checks, Check{Name: "runtimes", OK: true, Detail: strings.Join(Runtimes(info), ", ")})
+	runtimes := Runtimes(info)
+	names := make([]string, len(runtimes))
+	for i, r := range runtimes {
+		names[i] = r.Name
+	}
+	checks = append(checks, Check{Name: "runtimes", OK: true, Detail: strings.Join(names, ", ")})
+	checks = append(checks, GVisorChecks(runtimes)...)
 
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(info.Info.DockerRootDir, &st); err != nil {
@@ -58,19 +70,66 @@ func (e *Engine) Doctor(ctx context.Context, image string) []Check {
 	return checks
 }
 
-// Runtimes lists the OCI runtimes the daemon offers, sorted.
-func Runtimes(info client.SystemInfoResult) []string {
-	var names []string
-	for name := range info.Info.Runtimes {
-		names = append(names, name)
+// GVisorChecks reports each registered gVisor runtime with its arguments
+// and the network modes it suits, then which one `--type gvisor` takes for
+// each mode, or why none fits and the daemon.json lines to add.
+func GVisorChecks(registered []gvisor.Runtime) []Check {
+	modes := []spec.NetworkMode{spec.Public, spec.Private}
+	var checks []Check
+	for _, r := range registered {
+		if !r.IsGVisor() {
+			continue
+		}
+		f := gvisor.ParseFlags(r.Args)
+		var suits, not []string
+		for _, m := range modes {
+			if ps := f.Problems(features.RuntimeNeed(m)); len(ps) > 0 {
+				not = append(not, fmt.Sprintf("not %s: %s", m, strings.Join(ps, "; ")))
+			} else {
+				suits = append(suits, string(m))
+			}
+		}
+		detail := r.String() + ": suits " + orNone(strings.Join(suits, ", "))
+		if len(not) > 0 {
+			detail += "; " + strings.Join(not, "; ")
+		}
+		if c := f.Caveat(); c != "" {
+			detail += "; " + c
+		}
+		checks = append(checks, Check{Name: "gvisor runtime", OK: len(suits) > 0, Detail: detail, Optional: true})
 	}
-	sort.Strings(names)
-	return names
+	for _, m := range modes {
+		c := Check{Name: "--type gvisor, network " + string(m), Optional: true}
+		if r, err := gvisor.Pick(registered, features.RuntimeNeed(m)); err != nil {
+			c.Detail = err.Error()
+		} else {
+			c.OK, c.Detail = true, "runs under "+r.Name
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no network mode"
+	}
+	return s
+}
+
+// Runtimes lists the OCI runtimes the daemon offers, sorted by name, with
+// the path and arguments each is registered with.
+func Runtimes(info client.SystemInfoResult) []gvisor.Runtime {
+	var rs []gvisor.Runtime
+	for name, r := range info.Info.Runtimes {
+		rs = append(rs, gvisor.Runtime{Name: name, Path: r.Path, Args: r.Args})
+	}
+	return gvisor.Sorted(rs)
 }
 
 // Host is what the daemon's machine offers a sandbox.
 type Host struct {
-	Runtimes []string
+	Runtimes []gvisor.Runtime
 	NCPU     int
 }
 

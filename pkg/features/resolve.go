@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/org/sandbox-action/pkg/gvisor"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -141,18 +142,19 @@ func (r *Resolved) Source(key string) Source { return r.sources[key] }
 
 // Host is what the Docker daemon reports that a run has to fit.
 type Host struct {
-	// Runtimes are the daemon's OCI runtime names (`docker info` Runtimes).
-	Runtimes []string
+	// Runtimes are the daemon's OCI runtimes (`docker info` Runtimes).
+	Runtimes []gvisor.Runtime
 	// NCPU is the daemon's CPU count; zero when unknown.
 	NCPU int
 }
 
 // Fit checks the run against the daemon: the type's runtime must be
-// installed, and Docker refuses a CPU limit above the host's CPU count. A
+// registered (a gVisor type takes the registered gVisor runtime that suits
+// the run's network), and Docker refuses a CPU limit above the host's CPU count. A
 // CPU limit nobody asked for explicitly (default, type or bundle) is lowered
 // to the host's count; one from a flag or the config file is an error.
 func (r *Resolved) Fit(h Host) error {
-	if err := CheckRuntime(r.Type.Name, h.Runtimes); err != nil {
+	if err := r.fitRuntime(h.Runtimes); err != nil {
 		return err
 	}
 	limit := int64(h.NCPU) * 1e9

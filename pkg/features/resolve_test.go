@@ -10,6 +10,7 @@ import (
 	"gotest.tools/v3/assert"
 	"gotest.tools/v3/golden"
 
+	"github.com/org/sandbox-action/pkg/gvisor"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -334,34 +335,78 @@ func TestResolveRootWithRelax(t *testing.T) {
 	assert.Assert(t, r.Relax.Root)
 }
 
-func TestCheckRuntime(t *testing.T) {
+// rt builds a registered runtime from its name and command line.
+func rt(name string, argv ...string) gvisor.Runtime {
+	r := gvisor.Runtime{Name: name}
+	if len(argv) > 0 {
+		r.Path, r.Args = argv[0], argv[1:]
+	}
+	return r
+}
+
+func TestFitRuntime(t *testing.T) {
+	runc := rt("runc", "runc")
+	bridged := rt("runsc-host", "/usr/bin/runsc", "--network=host", "--host-uds=open")
+	isolated := rt("runsc", "/usr/bin/runsc", "--network=none", "--host-uds=open")
 	for _, tc := range []struct {
-		typ       string
-		available []string
-		wantErr   string
+		name       string
+		typ        string
+		network    spec.NetworkMode
+		registered []gvisor.Runtime
+		want       string
+		wantErr    []string
 	}{
-		{typ: "standard", available: nil},
-		{typ: "standard", available: []string{"runc"}},
-		{typ: "gvisor", available: []string{"runc", "runsc"}},
+		{name: "standard needs nothing", typ: "standard", network: spec.Public, want: ""},
+		{name: "standard on runc", typ: "standard", network: spec.Public, registered: []gvisor.Runtime{runc}, want: ""},
+		{name: "gvisor public takes the bridged runtime", typ: "gvisor", network: spec.Public,
+			registered: []gvisor.Runtime{runc, isolated, bridged}, want: "runsc-host"},
+		{name: "gvisor private joins a network too", typ: "gvisor", network: spec.Private,
+			registered: []gvisor.Runtime{isolated, bridged}, want: "runsc-host"},
+		{name: "gvisor by another name", typ: "gvisor", network: spec.Public,
+			registered: []gvisor.Runtime{runc, rt("gvisor", "/opt/bin/runsc", "--network", "host")}, want: "gvisor"},
 		{
-			typ: "gvisor", available: []string{"runc", "io.containerd.runc.v2"},
-			wantErr: `sandbox type "gvisor" needs the "runsc" runtime, which this Docker daemon does not have (available: io.containerd.runc.v2, runc); install gVisor or choose --type standard`,
+			name: "gvisor absent", typ: "gvisor", network: spec.Public, registered: []gvisor.Runtime{runc},
+			wantErr: []string{
+				`sandbox type "gvisor" (network public): no registered gVisor runtime suits a sandbox on a Docker network (this Docker daemon has none)`,
+				`apt-get install runsc`,
+				"\"runsc-host\": {\n      \"path\": \"/usr/bin/runsc\"",
+				`or choose --type standard`,
+			},
 		},
 		{
-			typ: "gvisor", available: nil,
-			wantErr: `sandbox type "gvisor" needs the "runsc" runtime, which this Docker daemon does not have (available: none); install gVisor or choose --type standard`,
+			name: "gvisor only without network", typ: "gvisor", network: spec.Public, registered: []gvisor.Runtime{runc, isolated},
+			wantErr: []string{
+				`(runsc (/usr/bin/runsc --network=none --host-uds=open): --network=none gives the sandbox loopback only, not the Docker network it joins)`,
+				`"--network=host",`,
+			},
 		},
-		{typ: "kata", available: []string{"runc"}, wantErr: `unknown sandbox type "kata" (valid: gvisor, standard)`},
 	} {
-		t.Run(tc.typ+"/"+strings.Join(tc.available, ","), func(t *testing.T) {
-			err := CheckRuntime(tc.typ, tc.available)
-			if tc.wantErr == "" {
-				assert.NilError(t, err)
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Resolve(Input{Flags: Layer{Type: tc.typ, Settings: Settings{Image: new("img"), Network: new(tc.network)}}})
+			assert.NilError(t, err)
+			err = r.Fit(Host{Runtimes: tc.registered, NCPU: 2})
+			if len(tc.wantErr) > 0 {
+				for _, w := range tc.wantErr {
+					assert.ErrorContains(t, err, w)
+				}
 				return
 			}
-			assert.Error(t, err, tc.wantErr)
+			assert.NilError(t, err)
+			assert.Equal(t, r.Type.Runtime, tc.want)
+			var s spec.RunSpec
+			r.Apply(&s)
+			assert.Equal(t, s.Runtime, tc.want)
 		})
 	}
+}
+
+func TestFitRuntimeByName(t *testing.T) {
+	c := catalog{defaults: Defaults(), types: []Type{{Name: DefaultType}, {Name: "kata", Runtime: "kata-runtime"}}}
+	r, err := c.resolve(Input{Flags: Layer{Type: "kata", Settings: Settings{Image: new("img")}}})
+	assert.NilError(t, err)
+	assert.Error(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("runc"), rt("io.containerd.runc.v2")}}),
+		`sandbox type "kata" needs the "kata-runtime" runtime, which this Docker daemon does not have (available: io.containerd.runc.v2, runc); install it or choose --type standard`)
+	assert.NilError(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("kata-runtime")}}))
 }
 
 func TestFit(t *testing.T) {
@@ -372,7 +417,7 @@ func TestFit(t *testing.T) {
 		assert.NilError(t, err)
 		return r
 	}
-	runc := []string{"runc"}
+	runc := []gvisor.Runtime{rt("runc", "runc")}
 	for _, tc := range []struct {
 		name       string
 		flags      Layer
@@ -394,7 +439,7 @@ func TestFit(t *testing.T) {
 		},
 		{
 			name: "runtime missing", flags: Layer{Type: "gvisor"}, host: Host{Runtimes: runc, NCPU: 2},
-			wantErr: `sandbox type "gvisor" needs the "runsc" runtime`,
+			wantErr: `sandbox type "gvisor" (network public): no registered gVisor runtime suits`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -477,12 +522,12 @@ func TestSummary(t *testing.T) {
 		ConfigName: ".github/sandbox.yml",
 	})
 	assert.NilError(t, err)
-	assert.NilError(t, r.Fit(Host{Runtimes: []string{"runc", "runsc"}, NCPU: 4}))
+	assert.NilError(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("runc"), rt("runsc")}, NCPU: 4}))
 	golden.Assert(t, strings.Join(r.Summary(), "\n")+"\n", "summary.golden")
 
 	r, err = Resolve(Input{Flags: Layer{Settings: Settings{Image: new("img")}}})
 	assert.NilError(t, err)
-	assert.NilError(t, r.Fit(Host{Runtimes: []string{"runc"}, NCPU: 1}))
+	assert.NilError(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("runc")}, NCPU: 1}))
 	golden.Assert(t, strings.Join(r.Summary(), "\n")+"\n", "summary-defaults.golden")
 }
 

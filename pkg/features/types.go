@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/org/sandbox-action/pkg/gvisor"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // Type is a sandbox type: a named isolation level. It owns the OCI runtime,
@@ -14,6 +17,10 @@ type Type struct {
 	// Runtime is the OCI runtime; empty means the daemon's default (runc on
 	// a stock Docker).
 	Runtime string
+	// GVisor makes the runtime one of the daemon's gVisor runtimes, the
+	// one that suits the run (Resolved.Fit); Runtime is then the name used
+	// when the daemon is not asked.
+	GVisor bool
 	// Settings are options the type needs; flags, config and bundles may
 	// override them.
 	Settings Settings
@@ -27,10 +34,11 @@ const DefaultType = "standard"
 func Types() []Type {
 	return []Type{
 		{
-			Name: "gvisor",
+			Name: GVisorType,
 			Description: "gVisor (runtime runsc): a user-space kernel answers the agent's system calls, " +
 				"a second isolation boundary around the hardened container",
-			Runtime: "runsc",
+			Runtime: gvisor.Isolated,
+			GVisor:  true,
 		},
 		{
 			Name: DefaultType,
@@ -47,29 +55,47 @@ func TypeNames() []string { return builtin().typeNames() }
 // valid ones.
 func LookupType(name string) (Type, error) { return builtin().lookupType(name) }
 
-// CheckRuntime reports whether the daemon can run a sandbox type. available
-// are the runtime names the daemon reports (the keys of `docker info`
-// Runtimes).
-func CheckRuntime(typeName string, available []string) error {
-	t, err := builtin().lookupType(typeName)
-	if err != nil {
-		return err
+// GVisorType is the sandbox type that runs under gVisor.
+const GVisorType = "gvisor"
+
+// RuntimeNeed is what a sandbox in network mode m asks of a gVisor runtime.
+// It is the one place that knows how each mode reaches the outside world.
+func RuntimeNeed(m spec.NetworkMode) gvisor.Need {
+	switch m {
+	case spec.Private:
+		// A private sandbox joins its run's internal network and reaches
+		// the egress proxy container over it.
+		return gvisor.Need{Network: true}
+	default:
+		// A public sandbox joins the default bridge.
+		return gvisor.Need{Network: true}
 	}
-	if t.Runtime == "" || slices.Contains(available, t.Runtime) {
+}
+
+// fitRuntime checks the type's runtime against the daemon's. A gVisor type
+// takes the registered gVisor runtime that best suits the run's network
+// (see gvisor.Pick); any other runtime must be registered by its name.
+func (r *Resolved) fitRuntime(registered []gvisor.Runtime) error {
+	t := r.Type
+	if t.GVisor {
+		picked, err := gvisor.Pick(registered, RuntimeNeed(r.Network))
+		if err != nil {
+			return fmt.Errorf("sandbox type %q (network %s): %w; or choose --type %s", t.Name, r.Network, err, DefaultType)
+		}
+		r.Type.Runtime = picked.Name
+		return nil
+	}
+	if t.Runtime == "" || slices.ContainsFunc(registered, func(rt gvisor.Runtime) bool { return rt.Name == t.Runtime }) {
 		return nil
 	}
 	have := "none"
-	if len(available) > 0 {
-		have = strings.Join(slices.Sorted(slices.Values(available)), ", ")
+	if len(registered) > 0 {
+		names := make([]string, len(registered))
+		for i, rt := range gvisor.Sorted(registered) {
+			names[i] = rt.Name
+		}
+		have = strings.Join(names, ", ")
 	}
-	return fmt.Errorf("sandbox type %q needs the %q runtime, which this Docker daemon does not have (available: %s); install %s or choose --type %s",
-		t.Name, t.Runtime, have, runtimeProject(t.Runtime), DefaultType)
-}
-
-// runtimeProject names what to install for a runtime.
-func runtimeProject(runtime string) string {
-	if runtime == "runsc" {
-		return "gVisor"
-	}
-	return runtime
+	return fmt.Errorf("sandbox type %q needs the %q runtime, which this Docker daemon does not have (available: %s); install it or choose --type %s",
+		t.Name, t.Runtime, have, DefaultType)
 }

@@ -12,9 +12,12 @@ func newCmdCmd(s *streams) *cobra.Command {
 		Use:   "cmd [flags] [--] [COMMAND [ARG...]]",
 		Short: "Print the docker run line equivalent to a sandbox run",
 		Long: `Print the docker command line that creates exactly the container
-` + "`sandbox run`" + ` with the same flags would create. Secret values are shown as
--e NAME only: docker copies them from the environment of the shell the line
-is pasted into. The timeout has no docker flag; sandbox run enforces it.`,
+` + "`sandbox run`" + ` with the same flags would create. Only values written as
+NAME=VALUE on the command line or in the config file are printed; secrets,
+model keys, env file values and variables copied from the environment are
+shown as -e NAME: docker copies them from the environment of the shell the
+line is pasted into (for an env file, export it first: set -a; . FILE; set +a).
+The timeout has no docker flag; sandbox run enforces it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := o.resolve(cmd.Flags())
 			if err != nil {

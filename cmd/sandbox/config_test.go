@@ -29,7 +29,8 @@ func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 	assert.Check(t, is.Contains(out, "--pids-limit 77"), "flag beats config")
 	assert.Check(t, is.Contains(out, "--cpus 1 "), "bundle beats default")
 	assert.Check(t, is.Contains(out, "--label org.sandbox-action.bundle=small"))
-	assert.Check(t, is.Contains(out, "-e FROM_HOST=passed"))
+	// A value copied from the environment is shown by name, as docker copies it.
+	assert.Check(t, is.Contains(out, "-e FROM_HOST "))
 
 	// The same settings reach a real run.
 	code, out, errOut = cli(context.Background(), env, "run", "--workspace", ws, "--user", "1000:1000", "--", "/toolbox", "env")

@@ -13,12 +13,21 @@ import (
 // environment gathers -e, --env-file, --secret and the config file's env
 // and secrets, with docker's rules: "NAME" copies the variable from this
 // environment and is dropped when unset; a secret that is unset is an error.
+//
+// Only a value written out as NAME=VALUE on the command line or in the
+// config file is shown in the docker line `sandbox cmd` prints. Everything
+// else is marked secret and shown as -e NAME: a value copied from the
+// environment (docker copies it the same way), one read from an env file
+// (where people keep keys so they stay off command lines) and secrets.
 func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 	var env []spec.EnvVar
-	add := func(entry string, secret bool, source string) error {
+	// add reads one entry. A secret must be set; hidden values are never
+	// shown (secrets, env file values, values copied from the environment).
+	add := func(entry string, secret, hidden bool, source string) error {
 		name, value, hasValue := strings.Cut(entry, "=")
 		if name == "" {
-			return fmt.Errorf("%s: empty variable name in %q", source, entry)
+			// Not the entry itself: its value may be a key.
+			return fmt.Errorf("%s: empty variable name in an entry of the form NAME=VALUE", source)
 		}
 		if !hasValue {
 			v, ok := o.lookupEnv(name)
@@ -28,19 +37,19 @@ func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 				}
 				return nil
 			}
-			value = v
+			value, hidden = v, true
 		}
-		env = append(env, spec.EnvVar{Name: name, Value: value, Secret: secret})
+		env = append(env, spec.EnvVar{Name: name, Value: value, Secret: hidden})
 		return nil
 	}
 	if cfg != nil {
 		for _, n := range cfg.Env {
-			if err := add(n, false, cfg.Name()); err != nil {
+			if err := add(n, false, false, cfg.Name()); err != nil {
 				return nil, err
 			}
 		}
 		for _, n := range cfg.Secrets {
-			if err := add(n, true, cfg.Name()); err != nil {
+			if err := add(n, true, true, cfg.Name()); err != nil {
 				return nil, err
 			}
 		}
@@ -51,13 +60,13 @@ func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 			return nil, err
 		}
 		for _, l := range lines {
-			if err := add(l, false, f); err != nil {
+			if err := add(l, false, true, f); err != nil {
 				return nil, err
 			}
 		}
 	}
 	for _, e := range o.env {
-		if err := add(e, false, "-e"); err != nil {
+		if err := add(e, false, false, "-e"); err != nil {
 			return nil, err
 		}
 	}
@@ -65,7 +74,7 @@ func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 		if strings.Contains(n, "=") {
 			return nil, fmt.Errorf("--secret %s: give only the NAME; the value is read from this environment so it never appears on a command line", strings.SplitN(n, "=", 2)[0])
 		}
-		if err := add(n, true, "--secret"); err != nil {
+		if err := add(n, true, true, "--secret"); err != nil {
 			return nil, err
 		}
 	}

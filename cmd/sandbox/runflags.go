@@ -53,7 +53,7 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.SetInterspersed(false) // everything after the first argument is the command
 	fs.StringVar(&o.image, "image", "", "image to run (default: image in the config file)")
 	fs.StringArrayVarP(&o.env, "env", "e", nil, "set an environment variable: NAME=VALUE, or NAME to copy it from this environment")
-	fs.StringArrayVar(&o.envFiles, "env-file", nil, "read environment variables from a file (NAME=VALUE or NAME lines)")
+	fs.StringArrayVar(&o.envFiles, "env-file", nil, "read environment variables from a file (NAME=VALUE or NAME lines; values are never printed)")
 	fs.StringArrayVar(&o.secrets, "secret", nil, "pass the variable NAME from this environment as a secret (never printed)")
 	fs.StringVarP(&o.memory, "memory", "m", "", "memory limit, e.g. 2g")
 	fs.StringVar(&o.cpus, "cpus", "", "number of CPUs, e.g. 1.5")

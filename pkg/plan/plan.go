@@ -154,6 +154,7 @@ func Build(in Input) (Plan, error) {
 		}
 	}
 
+	markCredentialsSecret(p.Run.Sandbox.Env)
 	for _, rl := range r.Relaxations() {
 		p.Notices = append(p.Notices, rl.String())
 	}

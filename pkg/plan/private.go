@@ -89,7 +89,13 @@ func gateway(p *Plan, in Input, proxy *spec.RunSpec, cmd *egress.Command, credEn
 	if !ok || credEnv == "" {
 		return nil
 	}
-	key := in.Getenv(credEnv)
+	key, notice := takeCredential(&p.Run.Sandbox, credEnv, vendor)
+	if notice != "" {
+		p.Notices = append(p.Notices, notice)
+	}
+	if key == "" {
+		key = in.Getenv(credEnv)
+	}
 	if key == "" {
 		p.Notices = append(p.Notices, fmt.Sprintf("%s is not set: the gateway has no key, so %s will not be able to reach its model API", credEnv, name))
 		return nil

@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/client"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/internal/testimage"
+)
+
+// The real model key never enters a private sandbox, whichever way it was
+// asked for: the created container's environment (what `docker inspect`
+// shows) holds only the session token, and nothing the run prints shows
+// the key.
+func TestPrivateSandboxNeverHoldsTheRealKey(t *testing.T) {
+	const key = "sk-ant-e2e-real-key-5f3a9c"
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		config string
+		file   string
+	}{
+		{name: "--secret", args: []string{"--secret", "ANTHROPIC_API_KEY"}},
+		{name: "-e NAME=VALUE", args: []string{"-e", "ANTHROPIC_API_KEY=" + key}},
+		{name: "-e NAME", args: []string{"-e", "ANTHROPIC_API_KEY"}},
+		{name: "--env-file", file: "ANTHROPIC_API_KEY=" + key + "\n"},
+		{name: "config secrets", config: "secrets: [ANTHROPIC_API_KEY]\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := t.TempDir()
+			assert.NilError(t, os.Chmod(ws, 0o777))
+			args := []string{"run", "--workspace", ws, "--user", "1000:1000", "--memory", "256m",
+				"--image", testimage.Replay(t), "--network", "private", "--proxy-image", proxyImage(t),
+				"--rm=false", "-e", "REPLAY_DELAY=1ms-2ms", "--agent", "claude", "--prompt", "hi"}
+			if tc.file != "" {
+				f := filepath.Join(t.TempDir(), "env")
+				assert.NilError(t, os.WriteFile(f, []byte(tc.file), 0o600))
+				args = append(args, "--env-file", f)
+			}
+			if tc.config != "" {
+				assert.NilError(t, os.MkdirAll(filepath.Join(ws, ".github"), 0o755))
+				assert.NilError(t, os.WriteFile(filepath.Join(ws, ".github", "sandbox.yml"), []byte(tc.config), 0o644))
+			}
+			cmd := exec.Command(sandboxBin, append(args, tc.args...)...)
+			cmd.Env = append(os.Environ(), "ANTHROPIC_API_KEY="+key)
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			m := runIDLine.FindStringSubmatch(stderr.String())
+			assert.Assert(t, m != nil, "stderr:\n%s", stderr.String())
+			id := m[1]
+			t.Cleanup(func() {
+				out, err := exec.Command(sandboxBin, "gc", "--run", id).CombinedOutput()
+				assert.Check(t, is.Nil(err), "gc: %s", out)
+			})
+			assert.NilError(t, err, "stderr:\n%s", stderr.String())
+
+			c := testimage.NewClient(t)
+			ins, err := c.ContainerInspect(context.Background(), "sandbox-"+id, client.ContainerInspectOptions{})
+			assert.NilError(t, err)
+			var cred string
+			for _, kv := range ins.Container.Config.Env {
+				assert.Check(t, !strings.Contains(kv, key), "sandbox env holds the real key: %s", kv)
+				if v, ok := strings.CutPrefix(kv, "ANTHROPIC_API_KEY="); ok {
+					cred = v
+				}
+			}
+			assert.Check(t, cred != "", "the sandbox has no session token")
+			assert.Check(t, !strings.Contains(stdout.String()+stderr.String(), key), "the run printed the key")
+			assert.Check(t, is.Equal(strings.Count(stderr.String(), "credential gateway"), 1), "stderr:\n%s", stderr.String())
+		})
+	}
+}

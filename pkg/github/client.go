@@ -10,6 +10,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v62/github"
+
+	"github.com/org/sandbox-action/pkg/redact"
 )
 
 // DefaultAPIURL is GitHub.com's REST API.
@@ -63,7 +65,7 @@ func New(o Options) (*Client, error) {
 	c.BaseURL, c.UploadURL = base, upload
 	c.UserAgent = "sandbox-action"
 	secrets := append([]string{o.Token}, o.Secrets...)
-	return &Client{gh: c, scrub: newScrubber(secrets)}, nil
+	return &Client{gh: c, scrub: redact.New(secrets...).Scrub}, nil
 }
 
 // apiURLs derives the REST and upload URLs from GITHUB_API_URL.

@@ -72,3 +72,16 @@ func TestRunAgentWithoutResult(t *testing.T) {
 	assert.Equal(t, code, 3, "stdout: %s\nstderr: %s", out, errOut)
 	assert.Check(t, is.Contains(out, "✗ failed"))
 }
+
+func TestRunAgentJSONSaysItTimedOut(t *testing.T) {
+	ws := workspace(t)
+	code, out, errOut := cli(context.Background(), nil, append(replayArgs(t, ws, "--agent", "claude", "--prompt", "hi", "--json", "--timeout", "1s"),
+		"-e", "REPLAY_DELAY=5s-6s")...)
+	assert.Equal(t, code, exitTimeout, "stderr: %s", errOut)
+	assert.Check(t, is.Contains(errOut, "timed out after 1s (stopping it took"))
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var last map[string]any
+	assert.NilError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	assert.Check(t, is.Equal(last["type"], "result"))
+	assert.Check(t, is.Equal(last["outcome"], "timed_out"))
+}

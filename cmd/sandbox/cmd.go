@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/org/sandbox-action/pkg/plan"
 )
 
 func newCmdCmd(s *streams) *cobra.Command {
@@ -19,11 +21,12 @@ shown as -e NAME: docker copies them from the environment of the shell the
 line is pasted into (for an env file, export it first: set -a; . FILE; set +a).
 The timeout has no docker flag; sandbox run enforces it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := o.resolve(cmd.Flags())
+			req, err := o.request(cmd.Flags(), args)
 			if err != nil {
 				return err
 			}
-			p, err := o.build(r, args)
+			// No host check: the line is printed without asking a daemon.
+			p, _, err := plan.Make(cmd.Context(), req, nil)
 			if err != nil {
 				return err
 			}

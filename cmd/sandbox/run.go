@@ -5,27 +5,25 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/org/sandbox-action/pkg/agent"
-	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/engine"
 	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/outcome"
+	"github.com/org/sandbox-action/pkg/plan"
 )
 
 // Exit codes of `sandbox run` for outcomes that are not the agent's own
-// status, chosen to match docker run and coreutils timeout.
+// status (see package outcome).
 const (
-	exitSandboxError = 125 // the sandbox could not be run (docker run's 125)
-	exitTimeout      = 124 // the run hit its timeout (timeout(1)'s 124)
-	exitCancelled    = 130 // interrupted (128 + SIGINT)
-	exitAgentFailed  = 1   // the agent exited 0 but its own result says it failed
+	exitSandboxError = outcome.ExitSandboxError
+	exitTimeout      = outcome.ExitTimeout
+	exitCancelled    = outcome.ExitCancelled
+	exitAgentFailed  = outcome.ExitAgentFailed
 )
 
 type runFlags struct {
@@ -63,167 +61,135 @@ N, 137: killed, e.g. out of memory).`,
 }
 
 func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args []string) error {
-	r, err := o.resolve(cmd.Flags())
+	req, err := o.request(cmd.Flags(), args)
 	if err != nil {
 		return &exitError{code: exitSandboxError, err: err}
 	}
-	e, err := engine.Open(ctx)
-	if err != nil {
-		return &exitError{code: exitSandboxError, err: err}
+	// The daemon is asked about the host only when the settings need it,
+	// so bad settings are reported before a missing daemon.
+	var d daemon
+	defer d.close()
+	p, settings, err := plan.Make(ctx, req, d.host)
+	if err == nil {
+		_, err = d.open(ctx)
 	}
-	defer e.Close()
-	if err := fitHost(ctx, e, &r.features); err != nil {
-		return &exitError{code: exitSandboxError, err: err}
-	}
-	p, err := o.build(r, args)
 	if err != nil {
 		return &exitError{code: exitSandboxError, err: err}
 	}
 	for _, n := range p.Notices {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
-	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(r.features.Summary(), ", "))
+	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(settings.Features.Summary(), ", "))
 
 	out := agentOutput{s: s, json: o.json}
-	if p.Agent != nil {
-		out.start(p.Agent)
-	}
-	begin := time.Now()
-	res, runErr := e.Run(ctx, p.Run, engine.RunOptions{
-		Stdout: out.stdout(), Stderr: out.stderr(), WaitForLock: o.wait, Pull: o.pull,
+	out.start()
+	res := outcome.Run(ctx, d.e, p, outcome.Options{
+		Stdout: s.out, Stderr: s.err, OnEvent: out.event, WaitForLock: o.wait, Pull: o.pull,
 	})
-	agentRes, hasAgent := out.finish(res.ExitCode, time.Since(begin))
+	if res.Agent != nil {
+		out.result(*res.Agent, res.Wall)
+	}
 	if p.Run.Proxy != nil {
-		printEgress(s, res, runErr != nil)
+		printEgress(s, res)
 	}
 	if o.timings {
-		fmt.Fprintf(s.err, "sandbox: timings: %s\n", res.Timings)
+		fmt.Fprintf(s.err, "sandbox: timings: %s\n", res.Timings())
 	}
-	return exitFor(ctx, res, runErr, agentRes, hasAgent)
+	return exitFor(res)
 }
 
-// fitHost checks the sandbox type's runtime against the daemon and lowers
-// default CPU limits the host cannot give. It asks the daemon only when
-// there is something to check, keeping `docker info` off the common path.
-func fitHost(ctx context.Context, e *engine.Engine, r *features.Resolved) error {
-	if r.Type.Runtime == "" && r.CPUs <= int64(runtime.NumCPU())*1e9 {
-		return nil
+// daemon opens the engine on first use.
+type daemon struct{ e *engine.Engine }
+
+func (d *daemon) open(ctx context.Context) (*engine.Engine, error) {
+	if d.e != nil {
+		return d.e, nil
+	}
+	e, err := engine.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d.e = e
+	return e, nil
+}
+
+// host tells plan.Make what the daemon offers.
+func (d *daemon) host(ctx context.Context) (features.Host, error) {
+	e, err := d.open(ctx)
+	if err != nil {
+		return features.Host{}, err
 	}
 	h, err := e.Host(ctx)
-	if err != nil {
-		return err
+	return features.Host{Runtimes: h.Runtimes, NCPU: h.NCPU}, err
+}
+
+func (d *daemon) close() {
+	if d.e != nil {
+		d.e.Close()
 	}
-	return r.Fit(features.Host{Runtimes: h.Runtimes, NCPU: h.NCPU})
 }
 
 // exitFor turns how a run ended into the process exit status and message.
-func exitFor(ctx context.Context, res engine.Result, err error, ar agent.Result, hasAgent bool) error {
-	var se *engine.StartError
+// A signal exits 128+N, as a process killed by it would; a command's own
+// non-zero status is passed on without a message, as docker run does.
+func exitFor(o outcome.Outcome) error {
 	var sig signalError
 	switch {
-	case ctx.Err() != nil && errors.As(context.Cause(ctx), &sig):
+	case o.OK():
+		return nil
+	case o.Kind == outcome.Cancelled && errors.As(o.Cause, &sig):
 		msg := fmt.Sprintf("%s: the sandbox was stopped and removed", sig)
-		if err != nil {
-			msg = fmt.Sprintf("%s: %v", sig, err)
+		if o.Err != nil {
+			msg = fmt.Sprintf("%s: %v", sig, o.Err)
 		}
 		return &exitError{code: 128 + int(sig.sig), err: errors.New(msg)}
-	case errors.As(err, &se):
-		return &exitError{code: se.ExitCode, err: err}
-	case err != nil:
-		return &exitError{code: exitSandboxError, err: err}
-	case res.TimedOut:
-		return &exitError{code: exitTimeout, err: fmt.Errorf("timed out after %s; the sandbox was stopped and removed", res.Timings.Exit.Round(time.Second))}
-	case res.Cancelled:
-		return &exitError{code: exitCancelled, err: errors.New("interrupted; the sandbox was stopped and removed")}
-	case res.OOMKilled:
-		return &exitError{code: res.ExitCode, err: errors.New("the agent was killed for running out of memory; raise --memory")}
-	case hasAgent && res.ExitCode == 0 && !ar.Success:
-		return &exitError{code: exitAgentFailed, err: fmt.Errorf("the agent exited 0 but its result says it failed: %s", ar.ErrorMessage)}
-	case res.ExitCode != 0:
-		return &exitError{code: res.ExitCode}
+	case o.Kind == outcome.Failed && o.Err == nil && o.ExitCode == o.Engine.ExitCode:
+		return &exitError{code: o.ExitCode}
+	case o.Kind == outcome.NotStarted || (o.Kind == outcome.Failed && o.Err != nil):
+		return &exitError{code: o.ExitCode, err: o.Err}
 	}
-	return nil
+	return &exitError{code: o.ExitCode, err: errors.New(o.Reason)}
 }
 
-// agentOutput routes the sandbox's streams: straight through for a plain
-// command; through the agent's parser, printed as progress or JSON, for an
-// agent run.
+// agentOutput prints an agent's events as progress lines or JSON.
 type agentOutput struct {
-	s      *streams
-	json   bool
-	parser *agent.Parser
-	pw     *io.PipeWriter
-	done   chan struct{}
-	tail   *agent.Tail
-	mu     sync.Mutex // serialises writes from the parser goroutine
-	enc    *json.Encoder
-	prog   *progress
+	s    *streams
+	json bool
+	enc  *json.Encoder
+	prog *progress
 }
 
-func (a *agentOutput) start(ad agent.Adapter) {
-	a.tail = agent.NewTail(agent.TailBytes)
+func (a *agentOutput) start() {
 	a.enc = json.NewEncoder(a.s.out)
 	a.enc.SetEscapeHTML(false)
 	a.prog = &progress{w: a.s.out}
-	a.parser = ad.NewParser(func(e agent.Event) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.json {
-			_ = a.enc.Encode(e)
-			return
-		}
-		a.prog.event(e)
-	})
-	pr, pw := io.Pipe()
-	a.pw = pw
-	a.done = make(chan struct{})
-	go func() {
-		defer close(a.done)
-		// A parse error (unreadable stream) ends up in the result as a
-		// read error; keep draining so the sandbox never blocks on us.
-		_ = a.parser.Parse(pr)
-		_, _ = io.Copy(io.Discard, pr)
-	}()
 }
 
-func (a *agentOutput) stdout() io.Writer {
-	if a.parser == nil {
-		return a.s.out
+// event prints one event; outcome.Run calls it from one goroutine at a time.
+func (a *agentOutput) event(e agent.Event) {
+	if a.json {
+		_ = a.enc.Encode(e)
+		return
 	}
-	return a.pw
+	a.prog.event(e)
 }
 
-func (a *agentOutput) stderr() io.Writer {
-	if a.parser == nil {
-		return a.s.err
-	}
-	return io.MultiWriter(a.s.err, a.tail)
-}
-
-// finish closes the stream and prints the agent's result.
-func (a *agentOutput) finish(exitCode int, wall time.Duration) (agent.Result, bool) {
-	if a.parser == nil {
-		return agent.Result{}, false
-	}
-	a.pw.Close()
-	<-a.done
-	r := a.parser.Finish(exitCode, a.tail.Bytes())
+// result prints the agent's result, which says how the run ended.
+func (a *agentOutput) result(r agent.Result, wall time.Duration) {
 	if a.json {
 		_ = a.enc.Encode(r)
-	} else {
-		a.prog.result(r, wall)
+		return
 	}
-	return r, true
+	a.prog.result(r, wall)
 }
 
 // printEgress summarises what the egress proxy allowed and denied; when the
 // run failed it also shows the end of the proxy's log.
-func printEgress(s *streams, res engine.Result, failed bool) {
-	var st egress.Stats
-	if len(res.Egress) > 0 && json.Unmarshal(res.Egress, &st) == nil {
-		fmt.Fprintf(s.err, "sandbox: egress: %s\n", st.Summary())
+func printEgress(s *streams, o outcome.Outcome) {
+	if o.Egress != nil {
+		fmt.Fprintf(s.err, "sandbox: egress: %s\n", o.Egress.Summary())
 	}
-	if failed && res.ProxyLog != "" {
-		fmt.Fprintf(s.err, "sandbox: egress proxy log (end):\n%s", res.ProxyLog)
+	if o.Err != nil && o.Engine.ProxyLog != "" {
+		fmt.Fprintf(s.err, "sandbox: egress proxy log (end):\n%s", o.Engine.ProxyLog)
 	}
 }

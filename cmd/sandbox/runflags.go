@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -77,194 +74,69 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.allowedTools, "allowed-tools", nil, "tools the agent may use without asking (repeatable)")
 }
 
-// resolved is the outcome of reading flags, config file and workspace.
-type resolved struct {
-	features  features.Resolved
-	config    *config.File
-	workspace string
-	owner     string
-}
-
-// resolve reads the workspace and config file and applies precedence.
-func (o *runOptions) resolve(flags *pflag.FlagSet) (resolved, error) {
-	var r resolved
-	ws, owner, err := plan.Workspace(o.workspace)
-	if err != nil {
-		return r, err
-	}
-	r.workspace, r.owner = ws, owner
-
-	path := o.configPath
-	if path == "" {
-		path, err = config.Find(ws)
-	}
-	if err == nil {
-		r.config, err = loadConfig(path, ws)
-	}
-	// No config file is fine unless one was named explicitly.
-	if err != nil && (o.configPath != "" || !errors.Is(err, fs.ErrNotExist)) {
-		return r, err
-	}
-
+// request turns the flags into a plan request for the command line args.
+func (o *runOptions) request(flags *pflag.FlagSet, command []string) (plan.Request, error) {
 	layer, err := o.layer(flags)
 	if err != nil {
-		return r, err
+		return plan.Request{}, err
 	}
-	r.features, err = features.Resolve(r.config.Input(layer))
-	return r, err
+	return plan.Request{
+		Workspace:  o.workspace,
+		ConfigPath: o.configPath,
+		Flags:      layer,
+		Env:        o.env,
+		EnvFiles:   o.envFiles,
+		Secrets:    o.secrets,
+		Agent: plan.AgentChoice{
+			Name:         o.agent,
+			Prompt:       o.prompt,
+			Model:        o.model,
+			MaxTurns:     o.maxTurns,
+			AllowedTools: o.allowedTools,
+		},
+		Command:    command,
+		Name:       o.name,
+		CreatedBy:  "cli",
+		Keep:       !o.rm,
+		ProxyImage: o.proxyImage,
+		LookupEnv:  o.lookupEnv,
+	}, nil
+}
+
+// settingFlags maps flags to the keys of the one settings table
+// (features.Options) that parses them.
+var settingFlags = []struct{ flag, key string }{
+	{"type", features.KeyType},
+	{"bundle", features.KeyBundle},
+	{"image", features.KeyImage},
+	{"network", features.KeyNetwork},
+	{"allow", features.KeyAllow},
+	{"memory", features.KeyMemory},
+	{"cpus", features.KeyCPUs},
+	{"pids-limit", features.KeyPids},
+	{"timeout", features.KeyTimeout},
+	{"user", features.KeyUser},
+	{"relax", features.KeyRelax},
 }
 
 // layer turns the flags a person actually gave into the strongest layer.
 func (o *runOptions) layer(flags *pflag.FlagSet) (features.Layer, error) {
 	var l features.Layer
-	set := flags.Changed
 	var errs []error
-	if set("type") {
-		l.Type = o.sbxType
-	}
-	if set("bundle") {
-		l.Bundle = o.bundle
-	}
-	st := &l.Settings
-	if set("image") {
-		st.Image = &o.image
-	}
-	if set("network") {
-		m, err := features.ParseNetwork(o.network)
-		errs = append(errs, err)
-		st.Network = &m
-	}
-	if set("allow") {
-		for _, a := range o.allow {
-			v, err := features.ParseAllow(a)
-			errs = append(errs, err)
-			st.Allow = append(st.Allow, v)
+	for _, sf := range settingFlags {
+		f := flags.Lookup(sf.flag)
+		if f == nil || !f.Changed {
+			continue
 		}
-	}
-	if set("memory") {
-		v, err := features.ParseMemory(o.memory)
-		errs = append(errs, flagErr("--memory", err))
-		st.Memory = &v
-	}
-	if set("cpus") {
-		v, err := features.ParseCPUs(o.cpus)
-		errs = append(errs, flagErr("--cpus", err))
-		st.CPUs = &v
-	}
-	if set("pids-limit") {
-		v, err := features.ParsePids(o.pids)
-		errs = append(errs, flagErr("--pids-limit", err))
-		st.Pids = &v
-	}
-	if set("timeout") {
-		v, err := features.ParseTimeout(o.timeout)
-		errs = append(errs, flagErr("--timeout", err))
-		st.Timeout = &v
-	}
-	if set("user") {
-		v, err := features.ParseUser(o.user)
-		errs = append(errs, err)
-		st.User = &v
-	}
-	if set("relax") {
-		v, err := features.ParseRelax(o.relax)
-		errs = append(errs, err)
-		st.Relax = v
+		values := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			values = sv.GetSlice()
+		}
+		for _, v := range values {
+			if err := features.Set(&l, sf.key, v); err != nil {
+				errs = append(errs, fmt.Errorf("--%s: %w", sf.flag, err))
+			}
+		}
 	}
 	return l, errors.Join(errs...)
-}
-
-func flagErr(flag string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", flag, err)
-}
-
-// build assembles the run from resolved settings and the command line.
-func (o *runOptions) build(r resolved, command []string) (plan.Plan, error) {
-	env, err := o.environment(r.config)
-	if err != nil {
-		return plan.Plan{}, err
-	}
-	in := plan.Input{
-		Resolved:   r.features,
-		Workspace:  r.workspace,
-		Owner:      r.owner,
-		Command:    command,
-		Env:        env,
-		Name:       o.name,
-		CreatedBy:  "cli",
-		Keep:       !o.rm,
-		Getenv:     o.getenv,
-		ProxyImage: o.proxyImage,
-	}
-	a, err := o.agentRun(r.config)
-	if err != nil {
-		return plan.Plan{}, err
-	}
-	in.Agent = a
-	return plan.Build(in)
-}
-
-// agentRun returns the agent request of --agent (or the config's agent
-// block), or nil for a plain command.
-func (o *runOptions) agentRun(cfg *config.File) (*plan.Agent, error) {
-	var c config.Agent
-	if cfg != nil {
-		c = cfg.Agent
-	}
-	name := firstNonEmpty(o.agent, c.Name)
-	if name == "" {
-		if o.prompt != "" {
-			return nil, fmt.Errorf("--prompt needs --agent (one of %s)", strings.Join(agent.Names(), ", "))
-		}
-		return nil, nil
-	}
-	a, err := agent.Get(name)
-	if err != nil {
-		return nil, err
-	}
-	req := agent.Request{
-		Prompt:       firstNonEmpty(o.prompt, c.Prompt),
-		Model:        firstNonEmpty(o.model, c.Model),
-		MaxTurns:     o.maxTurns,
-		AllowedTools: o.allowedTools,
-	}
-	if req.MaxTurns == 0 && c.MaxTurns != nil {
-		req.MaxTurns = *c.MaxTurns
-	}
-	if len(req.AllowedTools) == 0 {
-		req.AllowedTools = c.AllowedTools
-	}
-	return &plan.Agent{Adapter: a, Request: req}, nil
-}
-
-// getenv reads one variable of this environment.
-func (o *runOptions) getenv(name string) string {
-	v, _ := o.lookupEnv(name)
-	return v
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// loadConfig reads the config file at path, naming it relative to the
-// workspace in messages when it is inside it (".github/sandbox.yml:3:5").
-func loadConfig(path, ws string) (*config.File, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	name := path
-	if rel, err := filepath.Rel(ws, path); err == nil && filepath.IsLocal(rel) {
-		name = rel
-	}
-	return config.Parse(data, name)
 }

@@ -57,6 +57,10 @@ type Result struct {
 	Lines int `json:"lines"`
 	// StderrTail is the end of the process's standard error.
 	StderrTail string `json:"stderr_tail,omitempty"`
+	// Outcome is how the whole run ended (success, failed, timed_out,
+	// cancelled, out_of_memory, not_started), set by the front door that
+	// ran it; the stream alone cannot tell a timeout from a crash.
+	Outcome string `json:"-"`
 }
 
 // PermissionDenial is a tool call the agent was refused.
@@ -78,6 +82,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	// The leading fields shadow their copies in plain, which fixes the order.
 	return json.Marshal(struct {
 		Type             string          `json:"type"`
+		Outcome          string          `json:"outcome,omitempty"`
 		Success          bool            `json:"success"`
 		Text             string          `json:"text"`
 		StructuredOutput json.RawMessage `json:"structured_output"`
@@ -86,5 +91,5 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Error            *string         `json:"error"`
 		plain
 		DurationMS int64 `json:"duration_ms"`
-	}{"result", r.Success, r.Text, r.StructuredOutput, r.CostUSD, r.SessionID, errMsg, plain(r), r.Duration.Milliseconds()})
+	}{"result", r.Outcome, r.Success, r.Text, r.StructuredOutput, r.CostUSD, r.SessionID, errMsg, plain(r), r.Duration.Milliseconds()})
 }

@@ -1,4 +1,4 @@
-package main
+package plan
 
 import (
 	"bufio"
@@ -10,16 +10,17 @@ import (
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// environment gathers -e, --env-file, --secret and the config file's env
-// and secrets, with docker's rules: "NAME" copies the variable from this
-// environment and is dropped when unset; a secret that is unset is an error.
+// Environment gathers the request's -e entries, env files and secrets and
+// the config file's env and secrets, with docker's rules: "NAME" copies the
+// variable from the caller's environment and is dropped when unset; a
+// secret that is unset is an error.
 //
 // Only a value written out as NAME=VALUE on the command line or in the
 // config file is shown in the docker line `sandbox cmd` prints. Everything
 // else is marked secret and shown as -e NAME: a value copied from the
 // environment (docker copies it the same way), one read from an env file
 // (where people keep keys so they stay off command lines) and secrets.
-func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
+func Environment(req Request, cfg *config.File) ([]spec.EnvVar, error) {
 	var env []spec.EnvVar
 	// add reads one entry. A secret must be set; hidden values are never
 	// shown (secrets, env file values, values copied from the environment).
@@ -30,7 +31,11 @@ func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 			return fmt.Errorf("%s: empty variable name in an entry of the form NAME=VALUE", source)
 		}
 		if !hasValue {
-			v, ok := o.lookupEnv(name)
+			var v string
+			var ok bool
+			if req.LookupEnv != nil {
+				v, ok = req.LookupEnv(name)
+			}
 			if !ok {
 				if secret {
 					return fmt.Errorf("%s: secret %s is not set in this environment", source, name)
@@ -54,7 +59,7 @@ func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 			}
 		}
 	}
-	for _, f := range o.envFiles {
+	for _, f := range req.EnvFiles {
 		lines, err := readEnvFile(f)
 		if err != nil {
 			return nil, err
@@ -65,12 +70,12 @@ func (o *runOptions) environment(cfg *config.File) ([]spec.EnvVar, error) {
 			}
 		}
 	}
-	for _, e := range o.env {
+	for _, e := range req.Env {
 		if err := add(e, false, false, "-e"); err != nil {
 			return nil, err
 		}
 	}
-	for _, n := range o.secrets {
+	for _, n := range req.Secrets {
 		if strings.Contains(n, "=") {
 			return nil, fmt.Errorf("--secret %s: give only the NAME; the value is read from this environment so it never appears on a command line", strings.SplitN(n, "=", 2)[0])
 		}

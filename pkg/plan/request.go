@@ -1,0 +1,256 @@
+package plan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/config"
+	"github.com/org/sandbox-action/pkg/egress"
+	"github.com/org/sandbox-action/pkg/features"
+)
+
+// Request is a run as a front door asks for it: the choices a person made
+// (flags, action inputs), already parsed into a layer, and where to find
+// the rest (workspace, config file, environment). Make turns it into a
+// Plan; both the sandbox CLI and the GitHub Action go through it.
+type Request struct {
+	// Workspace is the working tree, as given (relative paths allowed).
+	Workspace string
+	// ConfigPath names the config file; empty means WORKSPACE/.github/sandbox.yml
+	// if present. A named file must exist.
+	ConfigPath string
+	// Config, when set, is used instead of reading a file: the action
+	// reads the config from a pull request's base branch, not from the
+	// checked-out head.
+	Config *config.File
+	// NoConfig skips looking for a config file in the workspace.
+	NoConfig bool
+	// Flags are the explicit settings (the strongest layer).
+	Flags features.Layer
+	// Env are NAME=VALUE or NAME entries (docker -e), EnvFiles files of
+	// them, Secrets names whose values are read from the environment.
+	Env      []string
+	EnvFiles []string
+	Secrets  []string
+	// Agent is the agent choice; a zero value with Command set runs a
+	// plain command.
+	Agent AgentChoice
+	// Command is the program to run when no agent is chosen.
+	Command []string
+	// Name is the container name; generated when empty.
+	Name string
+	// RunID is the run's id; generated when empty.
+	RunID string
+	// CreatedBy names the front door: "cli", "action" or "e2e".
+	CreatedBy string
+	// Keep leaves the container after exit.
+	Keep bool
+	// ProxyImage, Outside and Proxy are passed to Input (private mode).
+	ProxyImage string
+	Outside    []string
+	Proxy      egress.Command
+	// LookupEnv reads the caller's environment (os.LookupEnv outside
+	// tests); nil means an empty environment.
+	LookupEnv func(string) (string, bool)
+}
+
+// AgentChoice is the agent part of a request; empty fields fall back to the
+// config file's agent: block.
+type AgentChoice struct {
+	Name         string
+	Prompt       string
+	Model        string
+	MaxTurns     int
+	AllowedTools []string
+	// Schema and SchemaPath ask for structured output (see agent.Request).
+	Schema     json.RawMessage
+	SchemaPath string
+	// PermissionMode is Claude's --permission-mode.
+	PermissionMode string
+}
+
+// HostFunc tells Make what the Docker host offers; Make asks only when the
+// settings need it (a runtime, more CPUs than this machine has). A nil
+// HostFunc skips the check, as `sandbox cmd` does, which prints a command
+// without talking to a daemon.
+type HostFunc func(context.Context) (features.Host, error)
+
+// Settings are a request's resolved settings: what a summary shows.
+type Settings struct {
+	// Features are the resolved options with their sources.
+	Features features.Resolved
+	// Config is the config file in effect; nil without one.
+	Config *config.File
+	// Workspace is the absolute host path of the working tree and Owner
+	// its "UID:GID".
+	Workspace, Owner string
+}
+
+// Make resolves a request's settings (flags > config > bundle > type >
+// default), fits them to the host and assembles the run. The returned
+// Settings are valid whenever they could be resolved, even if assembling
+// the run failed.
+func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, error) {
+	s, err := Resolve(req)
+	if err != nil {
+		return Plan{}, s, err
+	}
+	if host != nil {
+		if err := fitHost(ctx, host, &s.Features); err != nil {
+			return Plan{}, s, err
+		}
+	}
+	p, err := Assemble(req, s)
+	return p, s, err
+}
+
+// Resolve reads the workspace and the config file and applies precedence.
+func Resolve(req Request) (Settings, error) {
+	var s Settings
+	ws, owner, err := Workspace(req.Workspace)
+	if err != nil {
+		return s, err
+	}
+	s.Workspace, s.Owner = ws, owner
+
+	switch {
+	case req.Config != nil:
+		s.Config = req.Config
+	case req.NoConfig && req.ConfigPath == "":
+	default:
+		path := req.ConfigPath
+		if path == "" {
+			path, err = config.Find(ws)
+		}
+		if err == nil {
+			s.Config, err = LoadConfig(path, ws)
+		}
+		// No config file is fine unless one was named explicitly.
+		if err != nil && (req.ConfigPath != "" || !errors.Is(err, fs.ErrNotExist)) {
+			return s, err
+		}
+	}
+	s.Features, err = features.Resolve(s.Config.Input(req.Flags))
+	return s, err
+}
+
+// fitHost checks the sandbox type's runtime against the daemon and lowers
+// default CPU limits the host cannot give. It asks the daemon only when
+// there is something to check, keeping `docker info` off the common path.
+func fitHost(ctx context.Context, host HostFunc, r *features.Resolved) error {
+	if r.Type.Runtime == "" && r.CPUs <= int64(runtime.NumCPU())*1e9 {
+		return nil
+	}
+	h, err := host(ctx)
+	if err != nil {
+		return err
+	}
+	return r.Fit(h)
+}
+
+// Assemble builds the run from resolved settings and the request's
+// environment, agent and command.
+func Assemble(req Request, s Settings) (Plan, error) {
+	env, err := Environment(req, s.Config)
+	if err != nil {
+		return Plan{}, err
+	}
+	a, err := agentRun(req.Agent, s.Config)
+	if err != nil {
+		return Plan{}, err
+	}
+	p, err := Build(Input{
+		Resolved:   s.Features,
+		Workspace:  s.Workspace,
+		Owner:      s.Owner,
+		Command:    req.Command,
+		Env:        env,
+		Agent:      a,
+		RunID:      req.RunID,
+		Name:       req.Name,
+		CreatedBy:  req.CreatedBy,
+		Keep:       req.Keep,
+		Getenv:     getenv(req.LookupEnv),
+		ProxyImage: req.ProxyImage,
+		Outside:    req.Outside,
+		Proxy:      req.Proxy,
+	})
+	return p, err
+}
+
+// agentRun returns the agent of the request (or the config's agent block),
+// or nil for a plain command.
+func agentRun(o AgentChoice, cfg *config.File) (*Agent, error) {
+	var c config.Agent
+	if cfg != nil {
+		c = cfg.Agent
+	}
+	name := firstNonEmpty(o.Name, c.Name)
+	if name == "" {
+		if o.Prompt != "" {
+			return nil, fmt.Errorf("--prompt needs --agent (one of %s)", strings.Join(agent.Names(), ", "))
+		}
+		return nil, nil
+	}
+	a, err := agent.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	req := agent.Request{
+		Prompt:         firstNonEmpty(o.Prompt, c.Prompt),
+		Model:          firstNonEmpty(o.Model, c.Model),
+		MaxTurns:       o.MaxTurns,
+		AllowedTools:   o.AllowedTools,
+		Schema:         o.Schema,
+		SchemaPath:     o.SchemaPath,
+		PermissionMode: o.PermissionMode,
+	}
+	if req.MaxTurns == 0 && c.MaxTurns != nil {
+		req.MaxTurns = *c.MaxTurns
+	}
+	if len(req.AllowedTools) == 0 {
+		req.AllowedTools = c.AllowedTools
+	}
+	return &Agent{Adapter: a, Request: req}, nil
+}
+
+// LoadConfig reads the config file at path, naming it relative to the
+// workspace in messages when it is inside it (".github/sandbox.yml:3:5").
+func LoadConfig(path, ws string) (*config.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	name := path
+	if rel, err := filepath.Rel(ws, path); err == nil && filepath.IsLocal(rel) {
+		name = rel
+	}
+	return config.Parse(data, name)
+}
+
+func getenv(lookup func(string) (string, bool)) func(string) string {
+	return func(name string) string {
+		if lookup == nil {
+			return ""
+		}
+		v, _ := lookup(name)
+		return v
+	}
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -162,3 +162,10 @@ func TestBuild(t *testing.T) {
 		})
 	}
 }
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	assert.NilError(t, err)
+	return b
+}

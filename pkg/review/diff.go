@@ -44,7 +44,12 @@ func ParseDiff(r io.Reader) (*Diff, error) {
 func newDiff(files []*gitdiff.File) *Diff {
 	d := &Diff{Files: files, byPath: make(map[string]*fileIndex, len(files))}
 	for _, f := range files {
-		fi := &fileIndex{file: f, path: filePath(f), right: map[int]diffLine{}, left: map[int]diffLine{}}
+		var nOld, nNew int64
+		for _, frag := range f.TextFragments {
+			nOld, nNew = nOld+frag.OldLines, nNew+frag.NewLines
+		}
+		fi := &fileIndex{file: f, path: filePath(f),
+			right: make(map[int]diffLine, min(nNew, 1<<16)), left: make(map[int]diffLine, min(nOld, 1<<16))}
 		for h, frag := range f.TextFragments {
 			oldN, newN := int(frag.OldPosition), int(frag.NewPosition)
 			for i, l := range frag.Lines {

@@ -27,7 +27,29 @@ func ExtractJSON(text string) (json.RawMessage, bool) {
 	if obj, ok := lastFenced(text); ok {
 		return obj, true
 	}
-	return lastObject(text)
+	// Code in other languages is full of braces that are not the answer.
+	return lastObject(outsideFences(text))
+}
+
+// outsideFences returns text with every fenced code block left out.
+func outsideFences(text string) string {
+	var b strings.Builder
+	lines := strings.SplitAfter(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		fence, _, ok := openFence(lines[i])
+		if !ok {
+			b.WriteString(lines[i])
+			continue
+		}
+		for i++; i < len(lines) && !closesFence(lines[i], fence); i++ {
+		}
+	}
+	return b.String()
+}
+
+func closesFence(line, fence string) bool {
+	t := strings.TrimSpace(line)
+	return strings.HasPrefix(t, fence) && strings.Trim(t, fence[:1]) == ""
 }
 
 func isObject(s string) bool {
@@ -60,7 +82,7 @@ func eachFence(text string, fn func(info, body string)) {
 		var body strings.Builder
 		j := i + 1
 		for ; j < len(lines); j++ {
-			if t := strings.TrimSpace(lines[j]); strings.HasPrefix(t, fence) && strings.Trim(t, string(fence[0])) == "" {
+			if closesFence(lines[j], fence) {
 				break
 			}
 			body.WriteString(lines[j])

@@ -121,23 +121,30 @@ func Validate(raw []byte, allowApprove bool) (Review, error) {
 		// Report what the schema cannot say too, from what could be read, so
 		// a person sees every problem in one go.
 		var r Review
-		if err := json.Unmarshal(raw, &r); err == nil || errors.As(err, new(*json.UnmarshalTypeError)) {
-			probs = append(probs, check(r)...)
+		if _, isObj := inst.(map[string]any); isObj {
+			if err := json.Unmarshal(raw, &r); err == nil || errors.As(err, new(*json.UnmarshalTypeError)) {
+				probs = append(probs, check(r)...)
+			}
 		}
-		// The validator walks objects in map order: sort for a stable text.
-		slices.SortStableFunc(probs, func(a, b Problem) int {
-			return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Message, b.Message))
-		})
-		return Review{}, &InvalidError{probs}
+		return Review{}, invalid(probs)
 	}
 	var r Review
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return Review{}, &InvalidError{[]Problem{{"(output)", err.Error()}}}
 	}
 	if probs := check(r); len(probs) > 0 {
-		return Review{}, &InvalidError{probs}
+		return Review{}, invalid(probs)
 	}
 	return r, nil
+}
+
+// invalid sorts the problems by field: the validator walks objects in map
+// order, and a person reads a stable list more easily.
+func invalid(probs []Problem) *InvalidError {
+	slices.SortStableFunc(probs, func(a, b Problem) int {
+		return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Message, b.Message))
+	})
+	return &InvalidError{probs}
 }
 
 // leaves collects the innermost errors: the outer ones only say "validation

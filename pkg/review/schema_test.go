@@ -1,0 +1,119 @@
+package review
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+)
+
+func TestValidate(t *testing.T) {
+	const ok = `{"summary":"s","verdict":"comment","findings":[{"path":"a.go","line":2,"start_line":1,"side":"RIGHT","severity":"nit","body":"b","suggestion":"x"}]}`
+	tests := []struct {
+		name    string
+		raw     string
+		approve bool
+		want    []Problem
+	}{
+		{name: "valid", raw: ok},
+		{name: "approve allowed", raw: `{"summary":"s","verdict":"approve","findings":[]}`, approve: true},
+		{name: "approve not allowed", raw: `{"summary":"s","verdict":"approve","findings":[]}`,
+			want: []Problem{{"verdict", "value must be one of 'comment', 'request_changes'"}}},
+		{name: "not JSON", raw: `{"summary":`, want: []Problem{{"(output)", "not valid JSON: unexpected EOF"}}},
+		{name: "not an object", raw: `[1]`, want: []Problem{{"(output)", "got array, want object"}}},
+		{name: "missing findings", raw: `{"summary":"s","verdict":"comment"}`,
+			want: []Problem{{"(output)", "missing property 'findings'"}}},
+		{name: "finding missing keys", raw: `{"summary":"s","verdict":"comment","findings":[{"path":"a.go","line":1,"side":"RIGHT","severity":"nit","body":"b"}]}`,
+			want: []Problem{{"findings[0]", "missing properties 'start_line', 'suggestion'"}}},
+		{name: "line zero", raw: `{"summary":"s","verdict":"comment","findings":[{"path":"a.go","line":0,"start_line":null,"side":"RIGHT","severity":"nit","body":"b","suggestion":null}]}`,
+			want: []Problem{{"findings[0].line", "minimum: got 0, want 1"}}},
+		{name: "bad side", raw: `{"summary":"s","verdict":"comment","findings":[{"path":"a.go","line":1,"start_line":null,"side":"right","severity":"nit","body":"b","suggestion":null}]}`,
+			want: []Problem{{"findings[0].side", "value must be one of 'RIGHT', 'LEFT'"}}},
+		{name: "start after line and path escapes", raw: `{"summary":" ","verdict":"comment","findings":[{"path":"../x","line":1,"start_line":1,"side":"RIGHT","severity":"nit","body":"b","suggestion":null}]}`,
+			want: []Problem{
+				{"findings[0].path", `"../x" must not leave the repository`},
+				{"findings[0].start_line", "1 must be before line 1 (or null for a single line)"},
+				{"summary", "must not be empty"},
+			}},
+		{name: "wrong types keep the other checks", raw: `{"summary":"","verdict":"comment","findings":[{"path":"/a","line":"1","start_line":null,"side":"RIGHT","severity":"nit","body":"b","suggestion":null}]}`,
+			want: []Problem{
+				{"findings[0].line", "got string, want integer"},
+				{"findings[0].path", `"/a" must be relative to the repository root`},
+				{"summary", "must not be empty"},
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Validate([]byte(tc.raw), tc.approve)
+			if tc.want == nil {
+				assert.NilError(t, err)
+				assert.Assert(t, r.Summary != "")
+				return
+			}
+			var inv *InvalidError
+			assert.Assert(t, errors.As(err, &inv), "%v", err)
+			assert.DeepEqual(t, inv.Problems, tc.want)
+			assert.Check(t, is.Contains(err.Error(), "invalid review output: "+tc.want[0].String()))
+		})
+	}
+}
+
+func TestValidateDecodes(t *testing.T) {
+	r, err := Validate([]byte(`{"summary":"s","verdict":"request_changes","findings":[
+		{"path":"a.go","line":3,"start_line":null,"side":"LEFT","severity":"major","body":"b","suggestion":null},
+		{"path":"a.go","line":3,"start_line":2,"side":"RIGHT","severity":"nit","body":"b","suggestion":""}]}`), false)
+	assert.NilError(t, err)
+	empty := ""
+	assert.DeepEqual(t, r, Review{Summary: "s", Verdict: VerdictRequestChanges, Findings: []Finding{
+		{Path: "a.go", Line: 3, Side: SideLeft, Severity: SeverityMajor, Body: "b"},
+		{Path: "a.go", Line: 3, StartLine: 2, Side: SideRight, Severity: SeverityNit, Body: "b", Suggestion: &empty},
+	}})
+}
+
+// The schema must hold in OpenAI's strict structured-output mode, which Codex
+// uses for --output-schema: every object closed, every property required,
+// every node typed, none of the keywords strict mode refuses.
+func TestSchemaStrictMode(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		var doc map[string]any
+		assert.NilError(t, json.Unmarshal(Schema(allow), &doc))
+		assert.Equal(t, doc["$schema"], "https://json-schema.org/draft/2020-12/schema")
+		var walk func(path string, node map[string]any)
+		walk = func(path string, node map[string]any) {
+			for _, kw := range []string{"minLength", "maxLength", "default", "oneOf", "allOf", "not", "if", "patternProperties"} {
+				_, has := node[kw]
+				assert.Check(t, !has, "%s: %s is not allowed in strict mode", path, kw)
+			}
+			_, ref := node["$ref"]
+			_, typed := node["type"]
+			assert.Check(t, ref || typed, "%s: no type", path)
+			if props, ok := node["properties"].(map[string]any); ok {
+				assert.Check(t, node["additionalProperties"] == false, "%s: additionalProperties must be false", path)
+				req := map[string]bool{}
+				for _, r := range node["required"].([]any) {
+					req[r.(string)] = true
+				}
+				for name, p := range props {
+					assert.Check(t, req[name], "%s: %s is not required", path, name)
+					walk(path+"."+name, p.(map[string]any))
+				}
+			}
+			if items, ok := node["items"].(map[string]any); ok {
+				walk(path+"[]", items)
+			}
+			if defs, ok := node["$defs"].(map[string]any); ok {
+				for name, d := range defs {
+					walk("$defs."+name, d.(map[string]any))
+				}
+			}
+		}
+		walk("", doc)
+	}
+	assert.Check(t, is.Contains(string(Schema(true)), `"approve"`))
+	assert.Check(t, !json.Valid(nil))
+	assert.Check(t, !strings.Contains(string(Schema(false)), `"approve"`))
+}
+

@@ -116,4 +116,3 @@ func TestSchemaStrictMode(t *testing.T) {
 	assert.Check(t, !json.Valid(nil))
 	assert.Check(t, !strings.Contains(string(Schema(false)), `"approve"`))
 }
-

@@ -113,6 +113,5 @@ func TestSchemaStrictMode(t *testing.T) {
 		walk("", doc)
 	}
 	assert.Check(t, is.Contains(string(Schema(true)), `"approve"`))
-	assert.Check(t, !json.Valid(nil))
 	assert.Check(t, !strings.Contains(string(Schema(false)), `"approve"`))
 }

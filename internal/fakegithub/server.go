@@ -76,10 +76,13 @@ func (f *Fake) Seed(s State) {
 	}
 	f.state = s
 	for _, c := range append(append([]*Comment{}, s.Comments...), s.ReviewComments...) {
-		f.nextID = max(f.nextID, c.ID+1)
+		f.nextID = max(f.nextID, c.ID)
 	}
 	for _, r := range s.Reviews {
-		f.nextID = max(f.nextID, r.ID+1)
+		f.nextID = max(f.nextID, r.ID)
+	}
+	for _, r := range s.Reactions {
+		f.nextID = max(f.nextID, r.ID)
 	}
 }
 

@@ -40,6 +40,9 @@ type Options struct {
 	MaxRetries int
 	// Logf receives one line per retry; nil discards them.
 	Logf func(format string, args ...any)
+	// DryRun makes every write (reaction, reply, status comment, review)
+	// a no-op recorded for DryRunPosts; reads still go to GitHub.
+	DryRun bool
 }
 
 // Client talks to GitHub for the action. Everything it posts is scrubbed of
@@ -47,6 +50,8 @@ type Options struct {
 type Client struct {
 	gh    *gh.Client
 	scrub func(string) string
+	// dry is set in dry-run mode.
+	dry *dryRun
 }
 
 // New returns a Client for o.
@@ -65,7 +70,11 @@ func New(o Options) (*Client, error) {
 	c.BaseURL, c.UploadURL = base, upload
 	c.UserAgent = "sandbox-action"
 	secrets := append([]string{o.Token}, o.Secrets...)
-	return &Client{gh: c, scrub: redact.New(secrets...).Scrub}, nil
+	cl := &Client{gh: c, scrub: redact.New(secrets...).Scrub}
+	if o.DryRun {
+		cl.dry = &dryRun{}
+	}
+	return cl, nil
 }
 
 // apiURLs derives the REST and upload URLs from GITHUB_API_URL.
@@ -237,6 +246,10 @@ func (c *Client) Authorize(ctx context.Context, ev *Event, required Permission) 
 // Acknowledge adds the 👀 reaction to a comment the action will act on.
 // Issue comments and review comments have different reaction endpoints.
 func (c *Client) Acknowledge(ctx context.Context, repo Repo, comment *Comment) error {
+	if c.dry != nil {
+		c.dry.add(Post{Kind: "reaction", Target: fmt.Sprintf("%s comment %d", repo, comment.ID), Body: "eyes"})
+		return nil
+	}
 	var err error
 	switch comment.Kind {
 	case CommentReview:
@@ -255,9 +268,27 @@ func (c *Client) Acknowledge(ctx context.Context, repo Repo, comment *Comment) e
 // a run. It returns the comment's id.
 func (c *Client) Reply(ctx context.Context, repo Repo, number int, body string) (int64, error) {
 	body = replyMarker + "\n" + c.scrub(body)
+	if c.dry != nil {
+		c.dry.add(Post{Kind: "reply", Target: fmt.Sprintf("%s#%d", repo, number), Body: body})
+		return 0, nil
+	}
 	cm, _, err := c.gh.Issues.CreateComment(ctx, repo.Owner, repo.Name, number, &gh.IssueComment{Body: &body})
 	if err != nil {
 		return 0, fmt.Errorf("comment on %s#%d: %w", repo, number, err)
 	}
 	return cm.GetID(), nil
+}
+
+// Self returns the account the token acts as. An app's installation token
+// (GITHUB_TOKEN) may not read /user: then the zero User and no error, and
+// the status comment is found among bots' comments.
+func (c *Client) Self(ctx context.Context) (User, error) {
+	u, _, err := c.gh.Users.Get(ctx, "")
+	if err != nil {
+		if s := StatusCode(err); s == http.StatusForbidden || s == http.StatusNotFound {
+			return User{}, nil
+		}
+		return User{}, fmt.Errorf("get the token's user: %w", err)
+	}
+	return userOf(u), nil
 }

@@ -76,6 +76,10 @@ func (c *Client) CreateReview(ctx context.Context, repo Repo, number int, headSH
 		}
 		req.Comments = append(req.Comments, d)
 	}
+	if c.dry != nil {
+		c.dry.add(Post{Kind: "review", Target: fmt.Sprintf("%s#%d", repo, number), Body: dryReview(req)})
+		return 0, nil
+	}
 	r, _, err := c.gh.PullRequests.CreateReview(ctx, repo.Owner, repo.Name, number, req)
 	if err != nil {
 		var er *gh.ErrorResponse
@@ -158,4 +162,18 @@ func (c *Client) Reviews(ctx context.Context, repo Repo, number int) ([]Review, 
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// dryReview shows a review as text: its event, body and inline comments.
+func dryReview(r *gh.PullRequestReviewRequest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s on %s\n\n%s\n", r.GetEvent(), shortSHA(r.GetCommitID()), r.GetBody())
+	for _, d := range r.Comments {
+		where := fmt.Sprintf("%s:%d", d.GetPath(), d.GetLine())
+		if d.GetStartLine() > 0 {
+			where = fmt.Sprintf("%s:%d-%d", d.GetPath(), d.GetStartLine(), d.GetLine())
+		}
+		fmt.Fprintf(&b, "\n--- %s (%s)\n%s\n", where, d.GetSide(), d.GetBody())
+	}
+	return b.String()
 }

@@ -71,6 +71,11 @@ func (c *Client) NewStatus(repo Repo, number int) *StatusComment {
 // is created.
 func (s *StatusComment) Update(ctx context.Context, st Status) error {
 	body := s.c.scrub(RenderStatus(st))
+	if s.c.dry != nil {
+		s.c.dry.add(Post{Kind: "status comment", Target: fmt.Sprintf("%s#%d", s.repo, s.number), Body: body})
+		s.Body = body
+		return nil
+	}
 	if s.ID != 0 {
 		_, _, err := s.c.gh.Issues.EditComment(ctx, s.repo.Owner, s.repo.Name, s.ID, &gh.IssueComment{Body: &body})
 		if err == nil {

@@ -55,7 +55,7 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.memory, "memory", "m", "", "memory limit, e.g. 2g")
 	fs.StringVar(&o.cpus, "cpus", "", "number of CPUs, e.g. 1.5")
 	fs.Int64Var(&o.pids, "pids-limit", 0, "process limit")
-	fs.StringVarP(&o.user, "user", "u", "", "UID[:GID] to run as (default: the workspace owner)")
+	fs.StringVarP(&o.user, "user", "u", "", "UID:GID to run as (default: the workspace owner; root's group and the Docker socket's group need --relax root)")
 	fs.StringVar(&o.name, "name", "", "container name (default: sandbox-RUNID)")
 	fs.BoolVar(&o.rm, "rm", true, "remove the container when it exits")
 	fs.StringVar(&o.network, "network", "", "network mode: public or private")

@@ -8,7 +8,11 @@ import (
 )
 
 // Workspace resolves dir to the absolute, symlink-free path of a directory
-// and returns it with its owner as "UID:GID".
+// and returns it with its owner as "UID:GID". It refuses a directory that is
+// not safe to mount writable into a sandbox: one that is, contains or lies
+// inside a system location (/proc, /etc, /run, the Docker socket's
+// directory…), the root or the user's home directory itself, or one with a
+// unix socket in its top two levels. Both front doors call it.
 func Workspace(dir string) (path, owner string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -24,6 +28,10 @@ func Workspace(dir string) (path, owner string, err error) {
 	}
 	if !fi.IsDir() {
 		return "", "", fmt.Errorf("workspace %q is a file, not a directory", dir)
+	}
+	home, _ := os.UserHomeDir()
+	if err := checkLocation(abs, home, DockerSocket(os.Getenv)); err != nil {
+		return "", "", err
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {

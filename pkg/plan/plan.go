@@ -78,7 +78,8 @@ type Plan struct {
 	Agent agent.Adapter
 }
 
-// Build assembles the run. It is pure apart from reading Getenv.
+// Build assembles the run. It is pure apart from reading Getenv and the
+// Docker socket's group (to refuse a --user in it).
 func Build(in Input) (Plan, error) {
 	var p Plan
 	if in.RunID == "" {
@@ -102,7 +103,11 @@ func Build(in Input) (Plan, error) {
 	r := in.Resolved
 	r.Apply(&s)
 
-	if s.User == "" {
+	if s.User != "" {
+		if err := checkGroup(s.User, r.Source(features.KeyUser).String(), s.Relax.Root); err != nil {
+			return p, err
+		}
+	} else {
 		switch {
 		case in.Owner != "" && (!isRoot(in.Owner) || s.Relax.Root):
 			s.User = in.Owner

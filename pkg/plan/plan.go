@@ -29,6 +29,11 @@ type Input struct {
 	Resolved features.Resolved
 	// Workspace is the absolute host path of the working tree.
 	Workspace string
+	// LocalWorkspace is the working tree as this process sees it, when that
+	// differs from Workspace (the action reads /github/workspace, which is
+	// Workspace on the host); empty means Workspace. Its git metadata is
+	// read from here (see ProtectGit).
+	LocalWorkspace string
 	// Owner is "UID:GID" of Workspace (see Owner); the sandbox runs as the
 	// owner so that the files it writes stay the user's.
 	Owner string
@@ -78,8 +83,9 @@ type Plan struct {
 	Agent agent.Adapter
 }
 
-// Build assembles the run. It is pure apart from reading Getenv and the
-// Docker socket's group (to refuse a --user in it).
+// Build assembles the run. It is pure apart from reading Getenv, the
+// Docker socket's group (to refuse a --user in it) and the workspace's git
+// metadata (to mount it read-only, see ProtectGit).
 func Build(in Input) (Plan, error) {
 	var p Plan
 	if in.RunID == "" {
@@ -102,6 +108,17 @@ func Build(in Input) (Plan, error) {
 	}
 	r := in.Resolved
 	r.Apply(&s)
+
+	local := in.LocalWorkspace
+	if local == "" {
+		local = in.Workspace
+	}
+	git, err := ProtectGit(local, in.Workspace)
+	if err != nil {
+		return p, err
+	}
+	s.Mounts = append(s.Mounts, git.Mounts...)
+	p.Notices = append(p.Notices, git.Notices...)
 
 	if s.User != "" {
 		if err := checkGroup(s.User, r.Source(features.KeyUser).String(), s.Relax.Root); err != nil {

@@ -3,6 +3,7 @@ package spec
 import (
 	"maps"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,9 +142,13 @@ func (s RunSpec) options() []option {
 
 	if s.role() == RoleSandbox {
 		src := s.workspaceSource()
-		add("--mount", bindMountValue(src, WorkspaceDir), func(r *request) {
+		add("--mount", bindMountValue(src, WorkspaceDir, false), func(r *request) {
 			r.host.Mounts = append(r.host.Mounts, mount.Mount{Type: mount.TypeBind, Source: src, Target: WorkspaceDir})
 		})
+		for _, m := range s.Mounts {
+			mm := mount.Mount{Type: mount.TypeBind, Source: filepath.Clean(m.Source), Target: filepath.Clean(m.Target), ReadOnly: m.ReadOnly}
+			add("--mount", m.mountValue(), func(r *request) { r.host.Mounts = append(r.host.Mounts, mm) })
+		}
 		add("-w", WorkspaceDir, func(r *request) { r.config.WorkingDir = WorkspaceDir })
 	}
 

@@ -96,6 +96,20 @@ func TestParity(t *testing.T) {
 			s.Workspace = filepath.Join(t.TempDir(), `my "quoted", comma'd $dir`)
 			assert.NilError(t, os.Mkdir(s.Workspace, 0o755))
 		}},
+		{"read-only-mounts", func(t *testing.T, s *spec.RunSpec) {
+			// A directory and a file laid read-only over the workspace (a
+			// git directory and a worktree's .git file), and a writable
+			// mount elsewhere.
+			git := filepath.Join(s.Workspace, ".git")
+			assert.NilError(t, os.Mkdir(git, 0o755))
+			file := filepath.Join(s.Workspace, "gitfile")
+			assert.NilError(t, os.WriteFile(file, []byte("gitdir: .git\n"), 0o644))
+			s.Mounts = []spec.Mount{
+				{Source: git, Target: spec.WorkspaceDir + "/.git", ReadOnly: true},
+				{Source: file, Target: spec.WorkspaceDir + "/gitfile", ReadOnly: true},
+				{Source: t.TempDir() + "/", Target: "/context", ReadOnly: false},
+			}
+		}},
 		{"image-id-no-command", func(t *testing.T, s *spec.RunSpec) {
 			// The image's ENTRYPOINT runs; by ID, the pinned form a local
 			// build has.

@@ -59,11 +59,15 @@ func (s RunSpec) workspaceSource() string {
 // bindMountValue renders a --mount value. docker reads it as one CSV record,
 // so a path with a comma or a quote is quoted the CSV way by encoding/csv,
 // the same package docker parses it with.
-func bindMountValue(src, dst string) string {
+func bindMountValue(src, dst string, readOnly bool) string {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
+	fields := []string{"type=bind", "src=" + src, "dst=" + dst}
+	if readOnly {
+		fields = append(fields, "readonly")
+	}
 	// Write only fails when the writer's io.Writer does; a Builder does not.
-	_ = w.Write([]string{"type=bind", "src=" + src, "dst=" + dst})
+	_ = w.Write(fields)
 	w.Flush()
 	return strings.TrimSuffix(b.String(), "\n")
 }

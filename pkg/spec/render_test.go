@@ -94,6 +94,15 @@ var renderCases = []struct {
 		s.Workspace = `/home/dev/my "quoted", comma'd $dir/`
 		return s
 	}},
+	{"read-only-mounts", func() spec.RunSpec {
+		s := laptopSpec()
+		s.Mounts = []spec.Mount{
+			{Source: "/home/dev/src/project/.git", Target: "/workspace/.git", ReadOnly: true},
+			{Source: "/tmp/run-ctx/", Target: "/context", ReadOnly: true},
+			{Source: "/home/dev/cache", Target: "/cache"},
+		}
+		return s
+	}},
 	{"digest-image-no-command", func() spec.RunSpec {
 		s := laptopSpec()
 		s.Image = "ghcr.io/org/sandbox-agents@sha256:" + strings.Repeat("ab", 32)

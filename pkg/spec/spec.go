@@ -68,6 +68,9 @@ type RunSpec struct {
 	Command []string
 	// Workspace is the absolute host path mounted at WorkspaceDir.
 	Workspace string
+	// Mounts are extra bind mounts, applied after the workspace so that
+	// one may lie over part of it (a read-only .git inside the workspace).
+	Mounts []Mount
 	// Env is the environment, in order. Secret values are never shown to people.
 	Env []EnvVar
 	// User is "UID:GID", normally the owner of Workspace.

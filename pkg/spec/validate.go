@@ -81,6 +81,7 @@ func (v *validator) spec(s RunSpec) {
 	v.identifier("run-id", s.RunID, idPattern)
 	v.identifier("name", s.Name, namePattern)
 	v.workspace(s.Workspace)
+	v.mounts(s.Mounts, s.role())
 	v.env(s.Env, s.reservedEnv())
 	v.user(s.User, s.Relax.Root)
 	v.network(s.Network)

@@ -59,6 +59,10 @@ func TestValidateAccepts(t *testing.T) {
 		"minimum memory":        func(s *spec.RunSpec) { s.Limits.MemoryBytes = 6 << 20 },
 		"timeout":               func(s *spec.RunSpec) { s.Timeout = time.Minute },
 		"trailing slash":        func(s *spec.RunSpec) { s.Workspace = "/srv/ws/" },
+		"read-only git dir": func(s *spec.RunSpec) {
+			s.Mounts = []spec.Mount{{Source: "/srv/ws/.git", Target: "/workspace/.git", ReadOnly: true}}
+		},
+		"context mount": func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/tmp/ctx, odd", Target: "/context/"}} },
 	} {
 		s := laptopSpec()
 		edit(&s)
@@ -94,6 +98,19 @@ func TestValidateRejects(t *testing.T) {
 		{"relative workspace", func(s *spec.RunSpec) { s.Workspace = "src/project" }, "workspace", `spec: workspace "src/project": must be an absolute path`},
 		{"workspace newline", func(s *spec.RunSpec) { s.Workspace = "/a\nb" }, "workspace", `spec: workspace "/a\nb": must not contain control characters`},
 		{"workspace root", func(s *spec.RunSpec) { s.Workspace = "//" }, "workspace", `spec: workspace "//": refusing to mount the host's root directory`},
+		{"mount relative source", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "ctx", Target: "/ctx"}} }, "mounts[0].source", `spec: mounts[0].source "ctx": must be an absolute path`},
+		{"mount no source", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Target: "/ctx"}} }, "mounts[0].source", `spec: mounts[0].source: required`},
+		{"mount dotdot source", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/srv/ws/../etc", Target: "/ctx"}} }, "mounts[0].source", `spec: mounts[0].source "/srv/ws/../etc": must not contain ".."`},
+		{"mount flag-like source", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "-v/:/host", Target: "/ctx"}} }, "mounts[0].source", `spec: mounts[0].source "-v/:/host": must not start with "-"`},
+		{"mount newline target", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/c\nx"}} }, "mounts[0].target", `spec: mounts[0].target "/c\nx": must not contain control characters`},
+		{"mount dotdot target", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/workspace/../proc"}} }, "mounts[0].target", `spec: mounts[0].target "/workspace/../proc": must not contain ".."`},
+		{"mount over root", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "//"}} }, "mounts[0].target", `spec: mounts[0].target "//": must not replace the container's root`},
+		{"mount over workspace", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/workspace/"}} }, "mounts[0].target", `spec: mounts[0].target "/workspace/": is where the workspace is mounted`},
+		{"mount under proc", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/proc/self"}} }, "mounts[0].target", `spec: mounts[0].target "/proc/self": overlaps /proc, which the sandbox's runtime provides`},
+		{"mount over home", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/home/sandbox"}} }, "mounts[0].target", `spec: mounts[0].target "/home/sandbox": overlaps /home/sandbox, …`},
+		{"mount duplicate", func(s *spec.RunSpec) {
+			s.Mounts = []spec.Mount{{Source: "/a", Target: "/ctx"}, {Source: "/b", Target: "/ctx/"}}
+		}, "mounts[1].target", `spec: mounts[1].target "/ctx/": duplicate of mounts[0]`},
 		{"env empty name", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Value: "x"}} }, "env[0].name", `spec: env[0].name: required`},
 		{"env name with =", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "A=B"}} }, "env[0].name", `spec: env[0].name "A=B": must not contain "=", NUL or newline`},
 		{"env name NUL", func(s *spec.RunSpec) { s.Env = []spec.EnvVar{{Name: "A\x00"}} }, "env[0].name", `spec: env[0].name "A\x00": must not contain "=", NUL or newline`},

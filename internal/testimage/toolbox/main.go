@@ -30,6 +30,9 @@ var commands = map[string]func(args []string) error{
 	"env":    func([]string) error { fmt.Println(strings.Join(os.Environ(), "\n")); return nil },
 	"caps":   caps,
 	"write":  write,
+	"append": appendTo,
+	"mkdir":  func(a []string) error { return os.Mkdir(arg(a, 0, "/probe"), 0o755) },
+	"rename": func(a []string) error { return os.Rename(arg(a, 0, ""), arg(a, 1, "")) },
 	"cat":    cat,
 	"alloc":  alloc,
 	"dial":   dial,
@@ -117,6 +120,20 @@ func caps([]string) error {
 
 func write(a []string) error {
 	return os.WriteFile(arg(a, 0, "/probe"), []byte(arg(a, 1, "probe")), 0o644)
+}
+
+// appendTo appends DATA to FILE, creating it if needed, as a planted
+// configuration line would be added.
+func appendTo(a []string) error {
+	f, err := os.OpenFile(arg(a, 0, "/probe"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(arg(a, 1, "probe")); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func cat(a []string) error {

@@ -1,0 +1,228 @@
+package plan
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// GitProtection is what the sandbox is given of the workspace's git
+// repository.
+type GitProtection struct {
+	// Mounts lay the git directory, and every .git file that points into
+	// it, read-only over themselves inside the workspace mount.
+	Mounts []spec.Mount
+	// Notices explain what the sandbox will not see.
+	Notices []string
+}
+
+// ProtectGit finds the git metadata of the workspace and returns the mounts
+// that make it read-only inside the sandbox.
+//
+// A writable git directory lets a sandbox plant commands that the host runs
+// later: core.fsmonitor, core.hooksPath or a filter driver in .git/config, a
+// hook in .git/hooks, all run by the next `git status` or `git commit` on
+// the host. Read-only, git inside the sandbox still reads history, diffs
+// and logs: those need no writes.
+//
+// local is the workspace as this process sees it; host is the same
+// directory as the Docker daemon sees it (they differ when this process
+// runs in a container, as the GitHub Action does). Both must be absolute
+// and free of symlinks (see Workspace).
+//
+// The cases:
+//   - .git is a directory: it is mounted read-only over itself, and so is
+//     every submodule's .git file that git records in it (a submodule's
+//     .git file is a pointer a sandbox could otherwise redirect to a git
+//     directory of its own making; the submodule's own git directory lives
+//     under .git/modules and is already covered).
+//   - .git is a "gitdir:" file (a linked worktree, or a submodule checked
+//     out on its own): the file itself is mounted read-only, for the same
+//     reason, and so are the git directory it names and that directory's
+//     common directory (a worktree's "commondir") when they lie inside the
+//     workspace.
+//   - A git directory outside the workspace is not mounted at all: the
+//     sandbox sees only the workspace, so it cannot reach it, and git
+//     inside the sandbox does not see a repository. That is said in a
+//     notice.
+//   - .git as a symlink is refused: the link itself would stay writable, so
+//     a sandbox could point it at a directory of its own.
+//   - No .git: nothing to protect.
+func ProtectGit(local, host string) (GitProtection, error) {
+	var g GitProtection
+	dotgit := filepath.Join(local, ".git")
+	fi, err := os.Lstat(dotgit)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return g, nil
+	case err != nil:
+		return g, fmt.Errorf("workspace git directory: %w", err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return g, fmt.Errorf("workspace %s: .git is a symlink, which the sandbox could redirect; replace it with the directory or a \"gitdir:\" file", local)
+	case fi.IsDir():
+		g.add(local, host, dotgit)
+		return g, g.submodules(local, host, dotgit)
+	case !fi.Mode().IsRegular():
+		return g, fmt.Errorf("workspace %s: .git is neither a directory nor a file", local)
+	}
+
+	// A "gitdir:" file.
+	g.add(local, host, dotgit)
+	gitdir, err := readGitdirFile(dotgit)
+	if err != nil {
+		return g, err
+	}
+	common := gitdir
+	if c, err := os.ReadFile(filepath.Join(gitdir, "commondir")); err == nil {
+		common = resolvePath(gitdir, strings.TrimSpace(string(c)))
+	}
+	// Mount the outermost of the two that is inside the workspace: a
+	// worktree's git directory normally lies inside its common directory.
+	protected := false
+	for _, dir := range []string{common, gitdir} {
+		real, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			// A git directory that does not exist cannot be written to
+			// through the workspace either.
+			continue
+		}
+		if !inside(local, real) {
+			continue
+		}
+		if !g.covered(local, host, real) {
+			g.add(local, host, real)
+		}
+		protected = true
+	}
+	if !protected {
+		g.Notices = append(g.Notices, fmt.Sprintf(
+			"the workspace's git directory %s lies outside it, so the sandbox cannot reach it: git inside the sandbox will not see a repository", gitdir))
+	} else if real, err := filepath.EvalSymlinks(common); err == nil && inside(local, real) {
+		return g, g.submodules(local, host, real)
+	}
+	return g, nil
+}
+
+// add mounts path (inside local) read-only over itself.
+func (g *GitProtection) add(local, host, path string) {
+	rel, _ := filepath.Rel(local, path)
+	g.Mounts = append(g.Mounts, spec.Mount{
+		Source:   filepath.Join(host, rel),
+		Target:   filepath.Join(spec.WorkspaceDir, rel),
+		ReadOnly: true,
+	})
+}
+
+// covered reports whether path already lies under one of g's mounts.
+func (g *GitProtection) covered(local, host, path string) bool {
+	rel, _ := filepath.Rel(local, path)
+	src := filepath.Join(host, rel)
+	for _, m := range g.Mounts {
+		if src == m.Source || strings.HasPrefix(src, m.Source+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// submodules protects the .git files of the submodules whose git
+// directories live in common/modules: each one's config names its working
+// tree (core.worktree), whose .git file points back at it.
+func (g *GitProtection) submodules(local, host, common string) error {
+	root := filepath.Join(common, "modules")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		switch d.Name() {
+		case "objects", "refs", "logs", "hooks", "info", "lfs":
+			// Parts of a git directory that hold no submodule.
+			return fs.SkipDir
+		}
+		wt, ok, err := configWorktree(filepath.Join(path, "config"))
+		if err != nil || !ok {
+			return err
+		}
+		file := filepath.Join(resolvePath(path, wt), ".git")
+		real, err := filepath.EvalSymlinks(file)
+		if err != nil || !inside(local, real) {
+			return nil
+		}
+		if fi, err := os.Lstat(real); err == nil && fi.Mode().IsRegular() && !g.covered(local, host, real) {
+			g.add(local, host, real)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("workspace submodules: %w", err)
+	}
+	return nil
+}
+
+// readGitdirFile reads a .git file: one line "gitdir: PATH", PATH relative
+// to the file's directory unless absolute.
+func readGitdirFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("workspace .git file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	dir, ok := strings.CutPrefix(strings.TrimSpace(line), "gitdir:")
+	if !ok || strings.TrimSpace(dir) == "" {
+		return "", fmt.Errorf("workspace .git file %s: want a line \"gitdir: PATH\", got %q", path, line)
+	}
+	return resolvePath(filepath.Dir(path), strings.TrimSpace(dir)), nil
+}
+
+// configWorktree reads core.worktree from a git config file. It reads only
+// what git itself writes there for a submodule; anything it cannot read is
+// treated as absent.
+func configWorktree(path string) (string, bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	section := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			section = strings.ToLower(strings.Trim(line, "[] \t"))
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if ok && section == "core" && strings.EqualFold(strings.TrimSpace(key), "worktree") {
+			return strings.Trim(strings.TrimSpace(value), `"`), true, nil
+		}
+	}
+	return "", false, sc.Err()
+}
+
+func resolvePath(base, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(base, p)
+}
+
+// inside reports whether path lies under dir.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}

@@ -13,11 +13,11 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 )
 
-// probe runs one toolbox command in a hardened sandbox and returns its
-// output and exit code.
-func probe(t *testing.T, e *Engine, args ...string) (string, int) {
+// probe runs one toolbox command in a hardened sandbox under iso and
+// returns its output and exit code.
+func probe(t *testing.T, e *Engine, iso isolation, args ...string) (string, int) {
 	t.Helper()
-	s := testSpec(t, args...)
+	s := iso.spec(t, args...)
 	var out, errw lineWriter
 	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{Stdout: &out, Stderr: &errw})
 	assert.NilError(t, err)
@@ -26,32 +26,45 @@ func probe(t *testing.T, e *Engine, args ...string) (string, int) {
 
 func TestSandboxIsHardenedFromInside(t *testing.T) {
 	e, _ := newTestEngine(t)
-	for _, tc := range []struct {
-		name     string
-		args     []string
-		wantCode int
-		wantOut  string
-	}{
-		{"not root", []string{"id"}, 0, "1000:1000"},
-		{"no capabilities", []string{"caps"}, 0, "0000000000000000"},
-		{"root filesystem read-only", []string{"write", "/probe"}, 1, "read-only file system"},
-		{"tmp writable", []string{"write", "/tmp/probe"}, 0, ""},
-		{"home writable", []string{"write", "/home/sandbox/probe"}, 0, ""},
-		{"workspace writable", []string{"write", "/workspace/probe"}, 0, ""},
-		{"workdir is workspace", []string{"pwd"}, 0, "/workspace"},
-		{"no docker socket", []string{"cat", "/var/run/docker.sock"}, 1, "no such file"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out, code := probe(t, e, tc.args...)
-			assert.Equal(t, code, tc.wantCode, "output: %s", out)
-			assert.Check(t, is.Contains(out, tc.wantOut))
-		})
-	}
+	eachIsolation(t, func(t *testing.T, iso isolation) {
+		for _, tc := range []struct {
+			name     string
+			args     []string
+			wantCode int
+			wantOut  string
+			// gVisorOut replaces wantOut under gVisor, whose kernel checks
+			// file permissions before the read-only mount.
+			gVisorOut string
+		}{
+			{name: "not root", args: []string{"id"}, wantOut: "1000:1000"},
+			{name: "no capabilities", args: []string{"caps"}, wantOut: "0000000000000000"},
+			{name: "root filesystem read-only", args: []string{"write", "/probe"}, wantCode: 1, wantOut: "read-only file system", gVisorOut: "permission denied"},
+			{name: "tmp writable", args: []string{"write", "/tmp/probe"}},
+			{name: "home writable", args: []string{"write", "/home/sandbox/probe"}},
+			{name: "workspace writable", args: []string{"write", "/workspace/probe"}},
+			{name: "workdir is workspace", args: []string{"pwd"}, wantOut: "/workspace"},
+			{name: "no docker socket", args: []string{"cat", "/var/run/docker.sock"}, wantCode: 1, wantOut: "no such file"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				want := tc.wantOut
+				if iso.runtime != "" && tc.gVisorOut != "" {
+					want = tc.gVisorOut
+				}
+				out, code := probe(t, e, iso, tc.args...)
+				assert.Equal(t, code, tc.wantCode, "output: %s", out)
+				assert.Check(t, is.Contains(out, want))
+			})
+		}
+	})
 }
 
 func TestSandboxIsHardenedByInspect(t *testing.T) {
 	e, c := newTestEngine(t)
-	s := testSpec(t, "trap")
+	eachIsolation(t, func(t *testing.T, iso isolation) { hardenedByInspect(t, e, c, iso) })
+}
+
+func hardenedByInspect(t *testing.T, e *Engine, c *client.Client, iso isolation) {
+	s := iso.spec(t, "trap")
 	out := newLineWriter("ready")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -66,6 +79,7 @@ func TestSandboxIsHardenedByInspect(t *testing.T) {
 	assert.NilError(t, err)
 
 	checkHardened(t, info.Container, "1000:1000")
+	assert.Check(t, is.Equal(info.Container.HostConfig.Runtime, iso.inspected()))
 	assert.Check(t, is.Len(info.Container.Mounts, 1), "only the workspace is mounted: %+v", info.Container.Mounts)
 }
 

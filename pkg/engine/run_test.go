@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,25 +17,31 @@ import (
 
 func TestRunStreamsDemultiplexedOutputAndExitCode(t *testing.T) {
 	e, c := newTestEngine(t)
-	s := testSpec(t, "stream", "5", "10ms")
-	var out, errw lineWriter
-	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{Stdout: &out, Stderr: &errw})
-	assert.NilError(t, err)
-	assert.Equal(t, res.ExitCode, 0)
-	assert.Equal(t, out.String(), "out 1\nout 3\nout 5\n")
-	assert.Equal(t, errw.String(), "err 2\nerr 4\n")
-	assert.Assert(t, res.Timings.FirstOutput > 0, "first output not timed: %+v", res.Timings)
-	assert.Assert(t, res.Timings.Exit >= res.Timings.FirstOutput)
-	assertNothingLeft(t, c, s.RunID)
+	eachIsolation(t, func(t *testing.T, iso isolation) {
+		s := iso.spec(t, "stream", "5", "10ms")
+		var out, errw lineWriter
+		res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{Stdout: &out, Stderr: &errw})
+		assert.NilError(t, err)
+		assert.Equal(t, res.ExitCode, 0)
+		assert.Equal(t, out.String(), "out 1\nout 3\nout 5\n")
+		assert.Equal(t, errw.String(), "err 2\nerr 4\n")
+		assert.Assert(t, res.Timings.FirstOutput > 0, "first output not timed: %+v", res.Timings)
+		assert.Assert(t, res.Timings.Exit >= res.Timings.FirstOutput)
+		assertNothingLeft(t, c, s.RunID)
+	})
 }
 
 func TestRunReturnsTheAgentsExitCode(t *testing.T) {
 	e, c := newTestEngine(t)
-	s := testSpec(t, "exit", "3")
-	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
-	assert.NilError(t, err)
-	assert.Equal(t, res.ExitCode, 3)
-	assertNothingLeft(t, c, s.RunID)
+	eachIsolation(t, func(t *testing.T, iso isolation) {
+		for _, code := range []int{3, 255} {
+			s := iso.spec(t, "exit", strconv.Itoa(code))
+			res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
+			assert.NilError(t, err)
+			assert.Equal(t, res.ExitCode, code)
+			assertNothingLeft(t, c, s.RunID)
+		}
+	})
 }
 
 // Output must reach the caller while the agent still runs, not at exit.
@@ -63,8 +70,12 @@ func TestRunStreamsLive(t *testing.T) {
 
 func TestRunCommandNotFoundExits127(t *testing.T) {
 	e, c := newTestEngine(t)
+	eachIsolation(t, func(t *testing.T, iso isolation) { commandNotFoundExits127(t, e, c, iso) })
+}
+
+func commandNotFoundExits127(t *testing.T, e *Engine, c *client.Client, iso isolation) {
 	for _, noInit := range []bool{false, true} {
-		s := testSpec(t)
+		s := iso.spec(t)
 		s.Command = []string{"/no/such/agent"}
 		s.Relax.NoInit = noInit
 		var errw lineWriter
@@ -98,20 +109,25 @@ func TestRunImageAbsentSaysHowToGetIt(t *testing.T) {
 
 func TestRunTimeoutStopsAndCleansUp(t *testing.T) {
 	e, c := newTestEngine(t)
-	s := testSpec(t, "sleep", "60s")
-	s.Timeout = time.Second
-	start := time.Now()
-	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
-	assert.NilError(t, err)
-	assert.Assert(t, res.TimedOut)
-	assert.Assert(t, time.Since(start) < s.Timeout+CleanupBudget+5*time.Second, "took %s", time.Since(start))
-	assertNothingLeft(t, c, s.RunID)
+	eachIsolation(t, func(t *testing.T, iso isolation) {
+		s := iso.spec(t, "sleep", "60s")
+		s.Timeout = time.Second
+		start := time.Now()
+		res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
+		assert.NilError(t, err)
+		assert.Assert(t, res.TimedOut)
+		assert.Assert(t, time.Since(start) < s.Timeout+CleanupBudget+5*time.Second, "took %s", time.Since(start))
+		assertNothingLeft(t, c, s.RunID)
+	})
 }
 
 func TestRunCancelStopsAndRemovesWithinBudget(t *testing.T) {
 	e, c := newTestEngine(t)
-	s := testSpec(t, "sleep", "60s")
-	s.Command = []string{"/toolbox", "trap"}
+	eachIsolation(t, func(t *testing.T, iso isolation) { cancelStopsAndRemovesWithinBudget(t, e, c, iso) })
+}
+
+func cancelStopsAndRemovesWithinBudget(t *testing.T, e *Engine, c *client.Client, iso isolation) {
+	s := iso.spec(t, "trap")
 	out := newLineWriter("ready")
 	ctx, cancel := context.WithCancel(context.Background())
 	type ret struct {
@@ -164,13 +180,15 @@ func TestRunCancelDuringCreateLeavesNothing(t *testing.T) {
 
 func TestRunReportsOOMKill(t *testing.T) {
 	e, c := newTestEngine(t)
-	s := testSpec(t, "alloc", "256")
-	s.Limits.MemoryBytes = 32 << 20
-	res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
-	assert.NilError(t, err)
-	assert.Assert(t, res.OOMKilled, "exit %d", res.ExitCode)
-	assert.Equal(t, res.ExitCode, 137)
-	assertNothingLeft(t, c, s.RunID)
+	eachIsolation(t, func(t *testing.T, iso isolation) {
+		s := iso.spec(t, "alloc", "256")
+		s.Limits.MemoryBytes = 32 << 20
+		res, err := e.Run(context.Background(), spec.Run{Sandbox: s}, RunOptions{})
+		assert.NilError(t, err)
+		assert.Assert(t, res.OOMKilled, "exit %d", res.ExitCode)
+		assert.Equal(t, res.ExitCode, 137)
+		assertNothingLeft(t, c, s.RunID)
+	})
 }
 
 func TestSecondRunOnSameWorkspaceIsRefused(t *testing.T) {

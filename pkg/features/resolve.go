@@ -102,6 +102,11 @@ func (c catalog) resolve(in Input) (Resolved, error) {
 	if err := r.check(); err != nil {
 		return Resolved{}, err
 	}
+	if t.GVisor {
+		// Until Fit asks the daemon, the runtime is the one this project
+		// registers for the run's network (what `sandbox cmd` prints).
+		r.Type.Runtime = gvisor.Suggest(nil, RuntimeNeed(r.Network)).Name
+	}
 	return r, nil
 }
 
@@ -177,6 +182,9 @@ func (r *Resolved) Apply(s *spec.RunSpec) {
 	s.Image = r.Image
 	s.Network.Mode = r.Network
 	s.Limits = spec.Limits{MemoryBytes: r.Memory, NanoCPUs: r.CPUs, PidsLimit: r.Pids}
+	if r.Pids > 0 {
+		s.Limits.PidsLimit += r.Type.PidsOverhead
+	}
 	s.Relax = r.Relax
 	s.Runtime = r.Type.Runtime
 	s.Timeout = r.Timeout

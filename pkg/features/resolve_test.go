@@ -474,9 +474,10 @@ func TestApply(t *testing.T) {
 		Image:   "img@sha256:abc",
 		User:    "1000:1000", // the workspace owner the caller chose stays
 		Network: spec.Network{Mode: spec.Private, Name: "net"},
-		Limits:  spec.Limits{MemoryBytes: 3 * units.GiB, NanoCPUs: *b.Settings.CPUs, PidsLimit: *b.Settings.Pids},
+		// gVisor's own threads count against the pids limit: the type adds room for them.
+		Limits:  spec.Limits{MemoryBytes: 3 * units.GiB, NanoCPUs: *b.Settings.CPUs, PidsLimit: *b.Settings.Pids + gvisorType(t).PidsOverhead},
 		Relax:   spec.Relax{NoInit: true},
-		Runtime: "runsc",
+		Runtime: "runsc-host", // registered for a sandbox on a network; Fit may choose another
 		Timeout: *b.Settings.Timeout,
 
 		SandboxType: "gvisor",
@@ -487,6 +488,13 @@ func TestApply(t *testing.T) {
 	r.User = "2000:2000"
 	r.Apply(&s)
 	assert.Equal(t, s.User, "2000:2000")
+}
+
+func gvisorType(t *testing.T) Type {
+	t.Helper()
+	g, err := LookupType(GVisorType)
+	assert.NilError(t, err)
+	return g
 }
 
 func TestRelaxations(t *testing.T) {

@@ -21,6 +21,11 @@ type Type struct {
 	// one that suits the run (Resolved.Fit); Runtime is then the name used
 	// when the daemon is not asked.
 	GVisor bool
+	// PidsOverhead is added to the pids limit: the runtime's own threads
+	// count against it. gVisor's Sentry and Gofer run inside the
+	// container's cgroup, so a limit meant for the agent alone would make
+	// them fail to start a thread (runsc then exits 2).
+	PidsOverhead int64
 	// Settings are options the type needs; flags, config and bundles may
 	// override them.
 	Settings Settings
@@ -39,6 +44,9 @@ func Types() []Type {
 				"a second isolation boundary around the hardened container",
 			Runtime: gvisor.Isolated,
 			GVisor:  true,
+			// Measured: an idle runsc sandbox holds 60 threads in the
+			// container's pids cgroup before the agent starts one.
+			PidsOverhead: 128,
 		},
 		{
 			Name: DefaultType,

@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"gotest.tools/v3/assert"
+
+	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/gvisor"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// An isolation is one OCI runtime the isolation tests run under. The tests
+// that matter for isolation (hardening, exit codes, OOM, timeout, signals,
+// cleanup) are a matrix over runc and gVisor: the same table, each row
+// once per runtime.
+type isolation struct {
+	name    string // the subtest's name
+	runtime string // spec.RunSpec.Runtime; empty is the daemon's default, runc
+}
+
+var registered struct {
+	once     sync.Once
+	runtimes []gvisor.Runtime
+	err      error
+}
+
+// isolations returns runc and the gVisor runtime `--type gvisor` takes for
+// a sandbox in network mode m. gVisor must be registered (`make gvisor`,
+// which .ci/run runs): without it the test fails, as without Docker.
+func isolations(t *testing.T, m spec.NetworkMode) []isolation {
+	t.Helper()
+	registered.once.Do(func() {
+		h, err := New(testimage.NewClient(t)).Host(context.Background())
+		registered.runtimes, registered.err = h.Runtimes, err
+	})
+	assert.NilError(t, registered.err)
+	rt, err := gvisor.Pick(registered.runtimes, features.RuntimeNeed(m))
+	assert.NilError(t, err, "gVisor is part of the test matrix: run `make gvisor`")
+	return []isolation{{name: "runc"}, {name: "gvisor", runtime: rt.Name}}
+}
+
+// eachIsolation runs f once per isolation of a public sandbox, as subtests.
+func eachIsolation(t *testing.T, f func(t *testing.T, iso isolation)) {
+	t.Helper()
+	for _, iso := range isolations(t, spec.Public) {
+		t.Run(iso.name, func(t *testing.T) { f(t, iso) })
+	}
+}
+
+// spec is testSpec run under iso's runtime, with the room for the
+// runtime's own threads that --type gvisor adds to the pids limit.
+func (iso isolation) spec(t *testing.T, args ...string) spec.RunSpec {
+	t.Helper()
+	s := testSpec(t, args...)
+	s.Runtime = iso.runtime
+	if iso.runtime != "" {
+		g, err := features.LookupType(features.GVisorType)
+		assert.NilError(t, err)
+		s.Limits.PidsLimit += g.PidsOverhead
+	}
+	return s
+}
+
+// inspected is the runtime a container reports it was created with.
+func (iso isolation) inspected() string {
+	if iso.runtime == "" {
+		return "runc"
+	}
+	return iso.runtime
+}

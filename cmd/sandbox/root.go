@@ -74,6 +74,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newDoctorCmd(s),
 		newProxyCmd(s),
 		newEventsCmd(s),
+		newReviewCmd(s),
 		newForwardCmd(s),
 	)
 	return root

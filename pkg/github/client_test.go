@@ -490,3 +490,24 @@ func TestFakeRecordsJSONBodies(t *testing.T) {
 	assert.NilError(t, json.Unmarshal([]byte(f.Writes()[0].Body), &body))
 	assert.Equal(t, body.Body, RenderStatus(st))
 }
+
+func TestRetrySecondaryRateLimitReset(t *testing.T) {
+	f := newFake(t)
+	// A secondary limit that names its end only in x-ratelimit-reset.
+	limit := fakegithub.SecondaryRateLimit(http.MethodPatch, "/repos/*/*/issues/comments/*", 0)
+	limit.Headers = map[string]string{"X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(1500*time.Millisecond).Unix(), 10)}
+	c := newClient(t, f, func(o *Options) { o.Deadline = time.Now().Add(10 * time.Second) })
+	sc := c.NewStatus(repo, 2)
+	st := base()
+	st.Phase = PhaseRunning
+	assert.NilError(t, sc.Update(context.Background(), st))
+	f.Fail(limit)
+	st.Phase, st.Conclusion = PhaseDone, ConclusionCancelled
+	assert.NilError(t, sc.Update(context.Background(), st))
+	var statuses []int
+	for _, r := range f.Writes() {
+		statuses = append(statuses, r.Status)
+	}
+	assert.DeepEqual(t, statuses, []int{201, 403, 200})
+	assert.Check(t, is.Contains(f.Comments(repoName, 2)[0].Body, "cancelled"))
+}

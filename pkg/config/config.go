@@ -25,6 +25,11 @@
 //	  allowed_tools: [Read, Edit, "Bash(go test:*)"]
 //	  prompt: |
 //	    Review this pull request.
+//	review:                                  # pull request reviews (package review)
+//	  allow_approve: false                   # the bot may approve (default: never)
+//	  request_changes: false                 # post request_changes as REQUEST_CHANGES
+//	  max_file_diff_bytes: 65536             # a file's diff beyond this is not reviewed
+//	  max_diff_bytes: 524288                 # diff reviewed in one run, file by file
 //	relax:                                   # hardening defaults given up, each logged
 //	  root: false
 //	  writable_root: false
@@ -70,6 +75,7 @@ type File struct {
 	Env     []string `yaml:"env"`
 	Secrets []string `yaml:"secrets"`
 	Agent   Agent    `yaml:"agent"`
+	Review  Review   `yaml:"review"`
 	Relax   Relax    `yaml:"relax"`
 
 	name  string
@@ -97,6 +103,15 @@ type Agent struct {
 	MaxTurns     *int     `yaml:"max_turns"`
 	AllowedTools []string `yaml:"allowed_tools"`
 	Prompt       string   `yaml:"prompt"`
+}
+
+// Review is the review: block: how the agent's findings become a pull
+// request review. Unset keys keep package review's defaults.
+type Review struct {
+	AllowApprove     *bool `yaml:"allow_approve"`
+	RequestChanges   *bool `yaml:"request_changes"`
+	MaxFileDiffBytes *int  `yaml:"max_file_diff_bytes"`
+	MaxDiffBytes     *int  `yaml:"max_diff_bytes"`
 }
 
 // Relax is the relax: block: hardening defaults given up (true) or

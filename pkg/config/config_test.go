@@ -50,6 +50,10 @@ func TestLoadFull(t *testing.T) {
 		AllowedTools: []string{"Read", "Edit", "Bash(go test:*)"},
 		Prompt:       "Review this pull request for correctness and security.\nAnswer with the review schema.\n",
 	})
+	assert.DeepEqual(t, f.Review, Review{
+		AllowApprove: new(false), RequestChanges: new(true),
+		MaxFileDiffBytes: new(32768), MaxDiffBytes: new(262144),
+	})
 }
 
 // The example file is the schema's documentation: it must use every key.
@@ -121,7 +125,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "image: img\nimgae: img\n",
-			want: []string{`sandbox.yml:2:1: unknown key "imgae" (valid: agent, bundle, env, image, limits, network, relax, secrets, timeout, type, user)`},
+			want: []string{`sandbox.yml:2:1: unknown key "imgae" (valid: agent, bundle, env, image, limits, network, relax, review, secrets, timeout, type, user)`},
 		},
 		{
 			name: "unknown nested key",
@@ -262,6 +266,22 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				`sandbox.yml:2:14: agent.max_turns: must be at least 1, got 0`,
 				`sandbox.yml:3:25: agent.allowed_tools[1]: empty tool name`,
+			},
+		},
+		{
+			name: "review",
+			yaml: "review:\n  max_file_diff_bytes: 10\n  max_diff_bytes: -1\n",
+			want: []string{
+				`sandbox.yml:2:24: review.max_file_diff_bytes: must be at least 1024 bytes, got 10`,
+				`sandbox.yml:3:19: review.max_diff_bytes: must be at least 1024 bytes, got -1`,
+			},
+		},
+		{
+			name: "review kinds",
+			yaml: "review:\n  allow_approve: yes-please\n  max_diff_bytes: 1MB\n",
+			want: []string{
+				`sandbox.yml:2:18: review.allow_approve: want true or false, got "yes-please"`,
+				`sandbox.yml:3:19: review.max_diff_bytes: want an integer, got "1MB"`,
 			},
 		},
 	} {

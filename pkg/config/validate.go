@@ -90,6 +90,7 @@ func (f *File) validate(pos map[string]*yaml.Node) (features.Layer, error) {
 	}
 	v.checkEnv(f.Env, f.Secrets)
 	v.checkAgent(f.Agent)
+	v.checkReview(f.Review)
 	if err := errors.Join(v.errs...); err != nil {
 		return features.Layer{}, err
 	}
@@ -116,6 +117,17 @@ func (v *validator) checkEnv(env, secrets []string) {
 			default:
 				seen[name] = key
 			}
+		}
+	}
+}
+
+func (v *validator) checkReview(r Review) {
+	for _, b := range []struct {
+		key string
+		n   *int
+	}{{"review.max_file_diff_bytes", r.MaxFileDiffBytes}, {"review.max_diff_bytes", r.MaxDiffBytes}} {
+		if b.n != nil && *b.n < 1024 {
+			v.fail(b.key, fmt.Errorf("must be at least 1024 bytes, got %d", *b.n))
 		}
 	}
 }

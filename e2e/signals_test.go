@@ -101,6 +101,11 @@ func TestSignalsStopAndRemoveEverythingWithinBudget(t *testing.T) {
 	}{
 		{"SIGINT public", syscall.SIGINT, nil, 130},
 		{"SIGTERM public", syscall.SIGTERM, nil, 143},
+		// A closed terminal or a dropped SSH session sends SIGHUP; Ctrl-\
+		// sends SIGQUIT. Both used to kill sandbox with the container left
+		// running.
+		{"SIGHUP public", syscall.SIGHUP, nil, 129},
+		{"SIGQUIT public", syscall.SIGQUIT, nil, 131},
 		{"SIGTERM private", syscall.SIGTERM, []string{"--network", "private", "--proxy-image", proxyImage(t)}, 143},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +118,8 @@ func TestSignalsStopAndRemoveEverythingWithinBudget(t *testing.T) {
 			code := p.exitCode(t, engine.CleanupBudget+2*time.Second)
 			took := time.Since(sent)
 			assert.Equal(t, code, tc.wantCode, "stderr:\n%s", p.stderr)
+			// One message says what happened, once.
+			assert.Equal(t, strings.Count(p.stderr.String(), "stopped and removed"), 1, "stderr:\n%s", p.stderr)
 			assert.Assert(t, took < engine.CleanupBudget, "cleanup took %s", took)
 			// The agent was asked to stop, not killed outright.
 			assert.Assert(t, strings.Contains(p.stdout.String(), "got "), "stdout: %s", p.stdout)

@@ -20,11 +20,17 @@ func main() {
 		runtime.GOMAXPROCS(1)
 		os.Exit(forwarder.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	ctx, stop := notifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := notifyContext(context.Background(), stopSignals...)
 	code := realMain(ctx, os.Args[1:], &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv})
 	stop()
 	os.Exit(code)
 }
+
+// stopSignals stop a run: the sandbox is stopped and removed, and sandbox
+// exits 128+N. SIGHUP comes from a closed terminal or a dropped SSH
+// session, SIGQUIT from Ctrl-\; by default either would kill sandbox and
+// leave the container running.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
 // signalError is the cause of a context cancelled by a signal, so the run
 // can exit 128+N like a process killed by that signal would.

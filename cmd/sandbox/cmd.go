@@ -21,14 +21,15 @@ shown as -e NAME: docker copies them from the environment of the shell the
 line is pasted into (for an env file, export it first: set -a; . FILE; set +a).
 The timeout has no docker flag; sandbox run enforces it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Bad input exits 125, as it does for sandbox run.
 			req, err := o.request(cmd.Flags(), args)
 			if err != nil {
-				return err
+				return &exitError{code: exitSandboxError, err: err}
 			}
 			// No host check: the line is printed without asking a daemon.
 			p, _, err := plan.Make(cmd.Context(), req, nil)
 			if err != nil {
-				return err
+				return &exitError{code: exitSandboxError, err: err}
 			}
 			for _, n := range p.Notices {
 				fmt.Fprintf(s.err, "sandbox: %s\n", n)
@@ -38,5 +39,6 @@ The timeout has no docker flag; sandbox run enforces it.`,
 		},
 	}
 	o.bind(cmd.Flags())
+	cmd.SetFlagErrorFunc(badFlag)
 	return cmd
 }

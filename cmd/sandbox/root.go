@@ -79,3 +79,9 @@ func newRootCmd(s *streams) *cobra.Command {
 	)
 	return root
 }
+
+// badFlag makes a flag that cannot be parsed exit 125, as docker run does,
+// for the commands that describe a sandbox run.
+func badFlag(_ *cobra.Command, err error) error {
+	return &exitError{code: exitSandboxError, err: err}
+}

@@ -52,6 +52,7 @@ N, 137: killed, e.g. out of memory).`,
 		},
 	}
 	o.bind(cmd.Flags())
+	cmd.SetFlagErrorFunc(badFlag)
 	f := cmd.Flags()
 	f.BoolVar(&o.wait, "wait", false, "wait for another run on the same workspace instead of failing")
 	f.BoolVar(&o.pull, "pull", false, "pull the image when it is not present")

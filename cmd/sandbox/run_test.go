@@ -171,7 +171,7 @@ func TestGitHubTokenNeverEntersTheSandbox(t *testing.T) {
 		{"--secret", "GH_TOKEN"},
 	} {
 		code, out, errOut := cli(context.Background(), env, append([]string{"cmd", "--image", "a:1", "--workspace", ws, "--user", "1000:1000"}, append(args, "--", "x")...)...)
-		assert.Equal(t, code, 1, "%v: %s", args, out)
+		assert.Equal(t, code, exitSandboxError, "%v: %s", args, out)
 		assert.Check(t, is.Contains(errOut, "is a GitHub credential, which never enters the sandbox"), "%v", args)
 	}
 }

@@ -117,7 +117,16 @@ func LookupOption(key string) (Option, bool) {
 // Set parses value and records it in l; a list option adds it. The error
 // says what was wrong with the value; callers prefix the name the person
 // used (a flag, an input).
-func (o Option) Set(l *Layer, value string) error { return o.set(l, value) }
+//
+// An empty value is refused by every option alike: `--type ”` and
+// `--network ”` are the same mistake (an unset shell variable, say) and
+// must not silently mean "the default" for one and fail for the other.
+func (o Option) Set(l *Layer, value string) error {
+	if value == "" {
+		return fmt.Errorf("empty value: want %s", o.Allowed)
+	}
+	return o.set(l, value)
+}
 
 // Set parses value for the option key into l (see Option.Set). An unknown
 // key is a programming error, reported as such.

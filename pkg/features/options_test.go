@@ -35,7 +35,9 @@ func TestSetRefusesBadValuesSayingWhatIsAllowed(t *testing.T) {
 	for _, tc := range []struct{ key, value, want string }{
 		{KeyType, "fastest", "valid: gvisor, standard"},
 		{KeyBundle, "huge", "huge"},
-		{KeyNetwork, "", `unknown network mode ""`},
+		{KeyNetwork, "", "empty value: want private or public"},
+		{KeyType, "", "empty value: want one of"},
+		{KeyAllow, "example.com:99999", `invalid allow "example.com:99999": invalid port`},
 		{KeyAllow, "https://x", "invalid allow"},
 		{KeyMemory, "lots", "want a size"},
 		{KeyCPUs, "two", "want a number"},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -194,6 +195,11 @@ var allowEntry = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-
 func ParseAllow(host string) (string, error) {
 	if !allowEntry.MatchString(host) {
 		return "", fmt.Errorf("invalid allow %q: want a host such as api.example.com, *.example.com or example.com:8443", host)
+	}
+	// The proxy's own parser has the last word (a port out of range, a
+	// malformed IP), so a bad entry fails here rather than at proxy start.
+	if _, err := egress.ParseAllowlist([]string{host}, nil); err != nil {
+		return "", fmt.Errorf("invalid allow %q: %w", host, errors.Unwrap(err))
 	}
 	return host, nil
 }

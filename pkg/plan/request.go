@@ -195,8 +195,19 @@ func agentRun(o AgentChoice, cfg *config.File) (*Agent, error) {
 	}
 	name := firstNonEmpty(o.Name, c.Name)
 	if name == "" {
-		if o.Prompt != "" {
-			return nil, fmt.Errorf("--prompt needs --agent (one of %s)", strings.Join(agent.Names(), ", "))
+		// An agent option without an agent would be ignored silently.
+		for _, f := range []struct {
+			flag string
+			set  bool
+		}{
+			{"--prompt", o.Prompt != ""},
+			{"--model", o.Model != ""},
+			{"--max-turns", o.MaxTurns != 0},
+			{"--allowed-tools", len(o.AllowedTools) > 0},
+		} {
+			if f.set {
+				return nil, fmt.Errorf("%s needs --agent (one of %s)", f.flag, strings.Join(agent.Names(), ", "))
+			}
 		}
 		return nil, nil
 	}

@@ -89,6 +89,10 @@ type Posted struct {
 	Marker   Marker    `json:"marker"`
 	Problems []Problem `json:"problems,omitempty"`
 	Source   Source    `json:"source,omitempty"`
+	// Review is the validated review as the agent gave it (scrubbed), for
+	// the action's structured-output output; nil unless Outcome is
+	// OutcomeReviewed.
+	Review *Review `json:"review,omitempty"`
 	// Findings are the posted findings in the agent's order, with their
 	// place; Repeated the ones not posted again.
 	Findings []Anchored `json:"findings"`
@@ -135,7 +139,8 @@ func Build(in Input) *Posted {
 	}
 	p.Outcome, p.Post, p.Verdict = OutcomeReviewed, true, r.Verdict
 	p.Event = event(r.Verdict, in.Options)
-	p.summary = s.Scrub(r.Summary)
+	r.Summary = s.Scrub(r.Summary)
+	p.summary = r.Summary
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		f.Body = s.Scrub(f.Body)
@@ -144,6 +149,7 @@ func Build(in Input) *Posted {
 			f.Suggestion = &sug
 		}
 	}
+	p.Review = &r
 	d := in.Diff
 	if d == nil {
 		d = newDiff(nil)

@@ -19,6 +19,8 @@ type State struct {
 	ReviewComments []*Comment  `json:"review_comments,omitempty"`
 	Reactions      []*Reaction `json:"reactions,omitempty"`
 	Reviews        []*Review   `json:"reviews,omitempty"`
+	// Contents are files of repositories at refs (the contents API).
+	Contents []*Content `json:"contents,omitempty"`
 }
 
 // User is a GitHub account.

@@ -1,0 +1,31 @@
+// Command action is the entrypoint of the sandbox-action container action:
+// it reads the workflow's inputs and event, runs the agent in the same
+// sandbox `sandbox run` builds, and reports back to the pull request with
+// one status comment that always ends, and a review.
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// The runner cancels a job with SIGINT, then SIGTERM 7.5 s later, then
+	// SIGKILL 2.5 s after that. The first signal cancels the run; keeping
+	// the handler installed until exit means the second one does not kill
+	// the process while it stops the sandbox and finalises the comment.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	code := realMain(ctx, os.Getenv, os.Stdout)
+	stop()
+	os.Exit(code)
+}
+
+// realMain runs the action and returns its exit code. getenv is its whole
+// environment (inputs are INPUT_* variables), stdout the log.
+func realMain(ctx context.Context, getenv func(string) string, stdout io.Writer) int {
+	a := newAction(getenv, stdout)
+	return a.main(ctx)
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/github"
+	"github.com/org/sandbox-action/pkg/outcome"
+	"github.com/org/sandbox-action/pkg/plan"
+	"github.com/org/sandbox-action/pkg/review"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// Jobs, as the status comment names them.
+const (
+	jobReview = "review"
+	jobTask   = "task"
+)
+
+// DefaultAgentImage is the agent image a run uses when neither the image
+// input nor the config names one: the project's agent image, released
+// with the action.
+const DefaultAgentImage = "ghcr.io/org/sandbox-agent:v1"
+
+// runOnPR reviews (or runs a task on) a pull request, keeping its status
+// comment from queued to a final state whatever happens.
+func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string, force bool) {
+	repo := a.ev.Repo
+	if !pr.Complete() {
+		full, err := a.gh.PullRequest(ctx, repo, pr.Number)
+		if err != nil {
+			a.gha.Errorf("fetch pull request #%d: %v", pr.Number, err)
+			a.report.fail(github.ConclusionFailure, err.Error())
+			a.report.postFailed = true
+			return
+		}
+		pr = full
+	}
+	a.pr = pr
+	a.gha.Group("Status comment")
+	sl := a.openStatus(ctx, pr, job)
+	a.gha.EndGroup()
+	defer func() {
+		if r := recover(); r != nil {
+			sl.final(github.Status{Conclusion: github.ConclusionFailure, Reason: fmt.Sprintf("the action failed unexpectedly: %v", r)})
+			panic(r)
+		}
+	}()
+
+	if pr.IsFork() && a.in.keyFor(a.in.agent) == "" {
+		a.forkWithoutSecrets(sl, pr)
+		return
+	}
+	if max := a.in.maxPRCostUSD; max > 0 && sl.previousCost() >= max {
+		reason := fmt.Sprintf("this pull request's runs have cost $%.2f, which reaches max-pr-cost-usd ($%.2f); no new run is started", sl.previousCost(), max)
+		a.gha.Noticef("%s", reason)
+		a.report.skip(reason)
+		sl.final(github.Status{Conclusion: github.ConclusionSkipped, Reason: reason})
+		return
+	}
+	sl.update(ctx, github.PhaseQueued)
+
+	var rc *reviewContext
+	if job == jobReview {
+		var err error
+		rc, err = a.prepareReview(ctx, pr, force)
+		if err != nil {
+			a.endFailed(sl, "could not prepare the review: "+err.Error())
+			return
+		}
+		if rc.decision.Scope == review.ScopeSkip {
+			a.gha.Noticef("%s", rc.decision.Reason)
+			a.report.skip(rc.decision.Reason)
+			sl.final(github.Status{Conclusion: github.ConclusionSkipped, Reason: rc.decision.Reason})
+			return
+		}
+	}
+	prompt := a.taskPrompt()
+	if rc != nil {
+		prompt = reviewPrompt(pr, rc, a.in.prompt)
+	}
+	o, ok := a.sandbox(ctx, sl, prompt, rc != nil)
+	if !ok {
+		return
+	}
+	st := github.Status{
+		Conclusion: conclusionOf(o.Kind),
+		Reason:     o.Reason,
+		StderrTail: o.StderrTail,
+		CostUSD:    o.CostUSD(),
+		Turns:      o.Turns(),
+		Duration:   o.Wall,
+	}
+	if o.Agent != nil {
+		st.Model = o.Agent.Model
+	}
+	if o.OK() {
+		st.Details = o.Text()
+		if rc != nil {
+			st.Details = a.postReview(ctx, pr, rc, *o.Agent)
+			if a.report.conclusion == github.ConclusionFailure {
+				st.Conclusion, st.Reason = github.ConclusionFailure, a.report.reason
+			}
+		}
+	}
+	sl.final(st)
+}
+
+// sandbox plans and runs the agent, with the status comment running, and
+// finalised at once if the run is cancelled. ok is false when the run
+// could not be planned (the status is final then).
+func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, structured bool) (outcome.Outcome, bool) {
+	a.gha.Group("Sandbox settings")
+	e, p, err := a.plan(ctx, prompt, structured)
+	a.gha.EndGroup()
+	if err != nil {
+		a.endFailed(sl, "the sandbox could not start: "+err.Error())
+		return outcome.Outcome{}, false
+	}
+	defer e.Close()
+	if sl != nil {
+		sl.update(ctx, github.PhaseRunning)
+	}
+
+	// A cancel finalises the comment at once, while the engine stops the
+	// sandbox: both must fit in the runner's cancel window.
+	runDone := make(chan struct{})
+	defer close(runDone)
+	if sl != nil {
+		go func() {
+			select {
+			case <-ctx.Done():
+				sl.final(github.Status{Conclusion: github.ConclusionCancelled,
+					Reason: "The workflow run was cancelled; the sandbox was stopped and removed."})
+			case <-runDone:
+			}
+		}()
+	}
+
+	if a.pr != nil {
+		restore, err := a.baseInstructions(ctx, a.workspace())
+		if err != nil {
+			a.endFailed(sl, "could not take the agent's instructions from the base branch: "+err.Error())
+			return outcome.Outcome{}, false
+		}
+		defer restore()
+	}
+	a.gha.Group("Agent")
+	o := outcome.Run(ctx, e, p, outcome.Options{
+		Stdout:  a.log,
+		Stderr:  a.log,
+		OnEvent: func(ev agent.Event) { fmt.Fprintln(a.log, eventLine(ev)) },
+	})
+	a.gha.EndGroup()
+	a.recordOutcome(o)
+	if !o.OK() {
+		a.gha.Errorf("%s", o.Reason)
+	}
+	return o, true
+}
+
+// plan opens the engine, resolves the settings (inputs > config > bundle >
+// type > default) and assembles the run, with host paths in place of the
+// action container's.
+func (a *action) plan(ctx context.Context, prompt string, structured bool) (*engine.Engine, plan.Plan, error) {
+	e, err := engine.Open(ctx)
+	if err != nil {
+		return nil, plan.Plan{}, err
+	}
+	p, err := a.assemble(ctx, e, prompt, structured)
+	if err != nil {
+		e.Close()
+		return nil, p, err
+	}
+	return e, p, nil
+}
+
+func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, structured bool) (plan.Plan, error) {
+	paths, err := selfMounts(ctx, e, a.getenv("HOSTNAME"))
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	ws := a.workspace()
+	layer := a.in.layer
+	req := plan.Request{
+		Workspace: ws,
+		NoConfig:  true,
+		Flags:     layer,
+		Agent: plan.AgentChoice{
+			Name:     a.in.agent,
+			Prompt:   prompt,
+			Model:    a.in.model,
+			MaxTurns: a.in.maxTurns,
+		},
+		CreatedBy: "action",
+		LookupEnv: a.lookupEnv,
+	}
+	if structured {
+		req.Agent.Schema = review.Schema(false)
+	}
+	cfg, err := a.config(ctx, ws)
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	req.Config = cfg
+	if layer.Settings.Image == nil && (cfg == nil || cfg.Image == "") {
+		img := DefaultAgentImage
+		req.Flags.Settings.Image = &img
+	}
+	p, settings, err := plan.Make(ctx, req, func(ctx context.Context) (features.Host, error) {
+		h, err := e.Host(ctx)
+		return features.Host{Runtimes: h.Runtimes, NCPU: h.NCPU}, err
+	})
+	if err != nil {
+		return p, err
+	}
+	a.report.settings = settings.Features.Summary()
+	for _, s := range a.report.settings {
+		fmt.Fprintln(a.log, s)
+	}
+	for _, n := range p.Notices {
+		a.gha.Noticef("%s", n)
+	}
+	a.report.outputs["sandbox-type"] = settings.Features.Type.Name
+	a.report.outputs["network"] = string(settings.Features.Network)
+	if err := translate(&p.Run, paths); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// translate puts host paths in place of the action container's in every
+// path a sibling container mounts.
+func translate(r *spec.Run, m pathMap) error {
+	for _, s := range []*spec.RunSpec{&r.Sandbox, r.Proxy} {
+		if s == nil || s.Workspace == "" {
+			continue
+		}
+		h, err := m.host(s.Workspace)
+		if err != nil {
+			return fmt.Errorf("workspace: %w", err)
+		}
+		s.Workspace = h
+	}
+	return nil
+}
+
+// workspace is the checked-out repository, as the action sees it.
+func (a *action) workspace() string {
+	if ws := a.getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	return "/github/workspace"
+}
+
+// lookupEnv is the environment the plan may read: the model keys given as
+// inputs, and the runner's variables, except the action's inputs and the
+// runner's own tokens.
+func (a *action) lookupEnv(name string) (string, bool) {
+	if v := a.in.keys[name]; v != "" {
+		return v, true
+	}
+	for _, p := range []string{"INPUT_", "ACTIONS_", "GITHUB_TOKEN", "RUNNER_"} {
+		if strings.HasPrefix(name, p) {
+			return "", false
+		}
+	}
+	v := a.getenv(name)
+	return v, v != ""
+}
+
+// keyFor returns the model key the agent needs, empty when not given.
+func (in *inputs) keyFor(agentName string) string {
+	a, err := agent.Get(agentName)
+	if err != nil {
+		return ""
+	}
+	return in.keys[a.Setup().CredentialEnv]
+}
+
+// recordOutcome sets the outputs of a run.
+func (a *action) recordOutcome(o outcome.Outcome) {
+	a.report.outcome = &o
+	a.report.conclusion = conclusionOf(o.Kind)
+	a.report.reason = o.Reason
+	out := a.report.outputs
+	out["cost-usd"] = fmt.Sprintf("%.6f", o.CostUSD())
+	out["session-id"] = o.SessionID()
+	if so := o.StructuredOutput(); len(so) > 0 {
+		out["structured-output"] = string(so)
+	}
+	t := o.Timings()
+	b, _ := json.Marshal(map[string]int64{
+		"prepare_ms": t.Prepare.Milliseconds(), "proxy_ms": t.Proxy.Milliseconds(),
+		"create_ms": t.Create.Milliseconds(), "start_ms": t.Start.Milliseconds(),
+		"first_output_ms": t.FirstOutput.Milliseconds(), "exit_ms": t.Exit.Milliseconds(),
+		"cleanup_ms": t.Cleanup.Milliseconds(), "total_ms": t.Total.Milliseconds(),
+	})
+	out["timings"] = string(b)
+}
+
+// endFailed finalises a run that failed before or around the sandbox.
+func (a *action) endFailed(sl *statusLine, reason string) {
+	a.gha.Errorf("%s", reason)
+	a.report.fail(github.ConclusionFailure, reason)
+	if sl != nil {
+		sl.final(github.Status{Conclusion: github.ConclusionFailure, Reason: reason})
+	}
+}
+
+// forkWithoutSecrets explains why a fork's pull_request run cannot review,
+// and how to set it up safely; the step stays neutral.
+func (a *action) forkWithoutSecrets(sl *statusLine, pr *github.PullRequest) {
+	reason := fmt.Sprintf("Pull request #%d comes from the fork %s. GitHub gives pull_request runs from forks a read-only token and no secrets, so the %s key is not available and nothing can be reviewed here. "+
+		"The safe pattern: keep this workflow on pull_request for branches of this repository, and let a maintainer start a review of a fork's pull request with a `%s review` comment (issue_comment runs in the base repository's context with its secrets); never check out a fork's code in a pull_request_target workflow that holds secrets.",
+		pr.Number, pr.HeadRepo, a.in.agent, a.in.trigger)
+	a.gha.Warningf("%s", reason)
+	a.report.skip(reason)
+	a.report.notices = append(a.report.notices, reason)
+	a.report.neutral = true
+	sl.final(github.Status{Conclusion: github.ConclusionSkipped, Reason: reason})
+}
+
+// task runs a workflow_dispatch task; with a pull request it keeps that
+// pull request's status comment too.
+func (a *action) task(ctx context.Context) {
+	t := a.ev.Task
+	if t != nil && t.Prompt != "" && a.in.prompt == "" {
+		a.in.prompt = t.Prompt
+	}
+	if a.in.prompt == "" {
+		reason := "workflow_dispatch needs a task: give the prompt input"
+		a.gha.Errorf("%s", reason)
+		a.report.fail(github.ConclusionFailure, reason)
+		return
+	}
+	if a.ev.PR != nil {
+		a.runOnPR(ctx, a.ev.PR, jobTask, true)
+		return
+	}
+	o, ok := a.sandbox(ctx, nil, a.taskPrompt(), false)
+	if ok && o.OK() {
+		a.report.notices = append(a.report.notices, o.Text())
+	}
+}
+
+func (a *action) taskPrompt() string { return a.in.prompt }
+
+// eventLine is one log line per agent event.
+func eventLine(e agent.Event) string {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Sprintf("%+v", e)
+	}
+	return string(b)
+}

@@ -59,6 +59,10 @@ type Input struct {
 	// Outside are the networks the proxy reaches upstreams through
 	// (["bridge"] when empty).
 	Outside []string
+	// Mounts are extra bind mounts, such as a review's read-only context
+	// directory (the pull request's metadata, diff and schema); they are
+	// validated with the rest of the run.
+	Mounts []spec.Mount
 	// Proxy carries proxy settings beyond the allowlist, such as upstream
 	// overrides and extra CA roots.
 	Proxy egress.Command
@@ -118,6 +122,7 @@ func Build(in Input) (Plan, error) {
 		return p, err
 	}
 	s.Mounts = append(s.Mounts, git.Mounts...)
+	s.Mounts = append(s.Mounts, in.Mounts...)
 	p.Notices = append(p.Notices, git.Notices...)
 
 	if s.User != "" {

@@ -172,3 +172,16 @@ func TestNewRunIDIsUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestExtraMounts(t *testing.T) {
+	in := agentInput(t, "codex", spec.Public)
+	in.Mounts = []spec.Mount{{Source: "/tmp/review-context", Target: "/context", ReadOnly: true}}
+	p, err := Build(in)
+	assert.NilError(t, err)
+	assert.Check(t, slices.Contains(p.Run.Sandbox.Mounts, in.Mounts[0]), "mounts: %+v", p.Run.Sandbox.Mounts)
+
+	in.Mounts = []spec.Mount{{Source: "context", Target: "/context", ReadOnly: true}}
+	_, err = Build(in)
+	assert.Check(t, is.ErrorContains(err, "mounts["))
+	assert.Check(t, is.ErrorContains(err, `"context": must be an absolute path`))
+}

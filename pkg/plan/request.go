@@ -15,6 +15,7 @@ import (
 	"github.com/org/sandbox-action/pkg/config"
 	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // Request is a run as a front door asks for it: the choices a person made
@@ -45,6 +46,8 @@ type Request struct {
 	Agent AgentChoice
 	// Command is the program to run when no agent is chosen.
 	Command []string
+	// Mounts are extra bind mounts (see Input.Mounts).
+	Mounts []spec.Mount
 	// Name is the container name; generated when empty.
 	Name string
 	// RunID is the run's id; generated when empty.
@@ -182,6 +185,7 @@ func Assemble(req Request, s Settings) (Plan, error) {
 		ProxyImage: req.ProxyImage,
 		Outside:    req.Outside,
 		Proxy:      req.Proxy,
+		Mounts:     req.Mounts,
 	})
 	return p, err
 }

@@ -29,7 +29,7 @@ The timeout has no docker flag; sandbox run enforces it.`,
 			// No host check: the line is printed without asking a daemon.
 			p, _, err := plan.Make(cmd.Context(), req, nil)
 			if err != nil {
-				return &exitError{code: exitSandboxError, err: err}
+				return &exitError{code: exitSandboxError, err: o.explainUntrusted(err)}
 			}
 			for _, n := range p.Notices {
 				fmt.Fprintf(s.err, "sandbox: %s\n", n)

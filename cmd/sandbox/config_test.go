@@ -22,7 +22,10 @@ func writeConfig(t *testing.T, ws, yml string) {
 func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 	ws := workspace(t)
 	writeConfig(t, ws, "image: "+testimage.Toolbox(t)+"\nlimits:\n  memory: 300m\n  pids: 99\nenv: [FROM_HOST]\nbundle: small\n")
-	env := map[string]string{"FROM_HOST": "passed"}
+	env := map[string]string{"FROM_HOST": "passed", "XDG_CONFIG_HOME": t.TempDir()}
+	// env: copies a host value in, so the file must be trusted.
+	code, _, errOut := cli(context.Background(), env, "trust", "--workspace", ws)
+	assert.Equal(t, code, 0, errOut)
 	code, out, errOut := cli(context.Background(), env, "cmd", "--workspace", ws, "--user", "1000:1000", "--pids-limit", "77", "--", "/toolbox", "env")
 	assert.Equal(t, code, 0, errOut)
 	assert.Check(t, is.Contains(out, "--memory 300m"), "config beats bundle")

@@ -72,6 +72,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newPsCmd(s),
 		newGCCmd(s),
 		newDoctorCmd(s),
+		newTrustCmd(s),
 		newProxyCmd(s),
 		newEventsCmd(s),
 		newReviewCmd(s),

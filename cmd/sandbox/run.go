@@ -75,7 +75,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 		_, err = d.open(ctx)
 	}
 	if err != nil {
-		return &exitError{code: exitSandboxError, err: err}
+		return &exitError{code: exitSandboxError, err: o.explainUntrusted(err)}
 	}
 	for _, n := range p.Notices {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)

@@ -83,6 +83,7 @@ func (o *runOptions) request(flags *pflag.FlagSet, command []string) (plan.Reque
 	return plan.Request{
 		Workspace:  o.workspace,
 		ConfigPath: o.configPath,
+		Trust:      trustStore(o.lookupEnv),
 		Flags:      layer,
 		Env:        o.env,
 		EnvFiles:   o.envFiles,

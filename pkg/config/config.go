@@ -79,6 +79,7 @@ type File struct {
 	Relax   Relax    `yaml:"relax"`
 
 	name  string
+	sum   string
 	layer features.Layer
 }
 
@@ -165,7 +166,7 @@ func Load(path string) (*File, error) {
 // error messages and as the config layer's source. An empty file is a valid
 // config that sets nothing.
 func Parse(data []byte, name string) (*File, error) {
-	f := &File{name: name}
+	f := &File{name: name, sum: sum(data)}
 	doc, err := document(data, name)
 	if err != nil {
 		return nil, err

@@ -3,9 +3,7 @@ package plan
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,10 +26,15 @@ type Request struct {
 	// ConfigPath names the config file; empty means WORKSPACE/.github/sandbox.yml
 	// if present. A named file must exist.
 	ConfigPath string
-	// Config, when set, is used instead of reading a file: the action
-	// reads the config from a pull request's base branch, not from the
-	// checked-out head.
+	// Config, when set, is used instead of reading a file, and is trusted
+	// as it is: the action reads the config from a pull request's base
+	// branch, not from the checked-out head.
 	Config *config.File
+	// Trust decides whether the privileged settings (config.Privileges)
+	// of a config file read from the workspace apply; nil trusts none.
+	// A config file with untrusted privileged settings fails the request
+	// with a *config.UntrustedError.
+	Trust config.Trust
 	// NoConfig skips looking for a config file in the workspace.
 	NoConfig bool
 	// Flags are the explicit settings (the strongest layer).
@@ -124,22 +127,10 @@ func Resolve(req Request) (Settings, error) {
 	}
 	s.Workspace, s.Owner = ws, owner
 
-	switch {
-	case req.Config != nil:
+	if req.Config != nil {
 		s.Config = req.Config
-	case req.NoConfig && req.ConfigPath == "":
-	default:
-		path := req.ConfigPath
-		if path == "" {
-			path, err = config.Find(ws)
-		}
-		if err == nil {
-			s.Config, err = LoadConfig(path, ws)
-		}
-		// No config file is fine unless one was named explicitly.
-		if err != nil && (req.ConfigPath != "" || !errors.Is(err, fs.ErrNotExist)) {
-			return s, err
-		}
+	} else if s.Config, err = loadConfig(req, ws); err != nil {
+		return s, err
 	}
 	s.Features, err = features.Resolve(s.Config.Input(req.Flags))
 	return s, err

@@ -70,3 +70,7 @@ func needsANSIC(s string) bool {
 	}
 	return strings.IndexFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) != -1
 }
+
+// QuoteCommand returns args as one line of bash words, quoted as in
+// CommandLine, for any command a person is told to run.
+func QuoteCommand(args ...string) string { return quoteArgs(args) }

@@ -1,11 +1,20 @@
-# The sandbox-action image: the static `sandbox` binary on scratch. It is the
-# CLI and, as `sandbox proxy`, the egress proxy of private-mode runs.
+# The sandbox-action image: static binaries on scratch.
+#
+#   /usr/local/bin/action   the container action's entrypoint (action.yml);
+#                           started with arguments it runs `sandbox ARGS`
+#   /usr/local/bin/sandbox  the CLI, and as `sandbox proxy` the egress proxy
+#                           of private-mode runs
 #
 # There is no compiler in this build: the binaries are built first with
 # CGO_ENABLED=0 (`make image`, or the release workflow) and copied in, the way
 # GoReleaser builds images. The build context is that output directory.
+#
+# The image runs as root: GitHub starts container actions with the image's
+# user, and the action needs the host's Docker socket (root:docker). Nothing
+# untrusted runs in it: the sandbox and the proxy containers it starts set
+# their own non-root users.
 FROM scratch
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY sandbox /usr/local/bin/sandbox
-USER 65534:65534
-ENTRYPOINT ["/usr/local/bin/sandbox"]
+COPY action /usr/local/bin/action
+ENTRYPOINT ["/usr/local/bin/action"]

@@ -38,6 +38,9 @@ type action struct {
 	// status is the pull request's status comment, once opened.
 	status *statusLine
 
+	// removeContext removes the run's context directory.
+	removeContext func()
+
 	// report collects the conclusion and outputs, written once at the end.
 	report report
 }
@@ -47,6 +50,7 @@ func newAction(getenv func(string) string, stdout io.Writer) *action {
 	a.log = scrubWriter{w: stdout, scrub: func(s string) string { return a.scrub.Scrub(s) }}
 	a.gha = githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(a.log))
 	a.report.outputs = map[string]string{}
+	a.removeContext = func() {}
 	return a
 }
 
@@ -199,6 +203,12 @@ func (a *action) finish() int {
 	for _, k := range outputNames {
 		v, ok := r.outputs[k]
 		if !ok {
+			continue
+		}
+		if a.getenv("GITHUB_OUTPUT") == "" {
+			// Outside a runner there is no output file (go-githubactions
+			// would panic): show the outputs in the log.
+			fmt.Fprintf(a.log, "output %s=%s\n", k, a.scrub.Scrub(v))
 			continue
 		}
 		a.gha.SetOutput(k, a.scrub.Scrub(v))

@@ -6,13 +6,27 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
+// sandboxPath is the sandbox CLI in the action's image. The image serves
+// two roles: the action (no arguments, as the runner starts it) and, as
+// `sandbox proxy`, the egress proxy of private runs, whose containers are
+// started with the proxy's arguments.
+const sandboxPath = "/usr/local/bin/sandbox"
+
 func main() {
+	if len(os.Args) > 1 {
+		// A container of this image started with arguments is a sandbox
+		// command (the proxy), not the action.
+		err := syscall.Exec(sandboxPath, append([]string{sandboxPath}, os.Args[1:]...), os.Environ())
+		fmt.Fprintf(os.Stderr, "action: run %s: %v\n", sandboxPath, err)
+		os.Exit(127)
+	}
 	// The runner cancels a job with SIGINT, then SIGTERM 7.5 s later, then
 	// SIGKILL 2.5 s after that. The first signal cancels the run; keeping
 	// the handler installed until exit means the second one does not kill

@@ -53,6 +53,7 @@ func reviewPrompt(pr *github.PullRequest, rc *reviewContext, extra string) strin
 	var b strings.Builder
 	fmt.Fprintf(&b, "Review pull request #%d %q of this repository (checked out at /workspace).\n", pr.Number, pr.Title)
 	fmt.Fprintf(&b, "Base %s (%s), head %s (%s). Scope: %s.\n", pr.BaseRef, pr.BaseSHA, pr.HeadRef, pr.HeadSHA, rc.decision.Reason)
+	fmt.Fprintf(&b, "The pull request's diff is %s/%s, its metadata %s/%s and the review schema %s/%s (read-only).\n", ContextDir, contextDiff, ContextDir, contextPR, ContextDir, contextSchema)
 	b.WriteString("Report your findings as JSON matching the review schema: a summary, a verdict, and findings anchored to lines of the changed files (path, line on the side of the diff).\n")
 	if paths := rc.diff.Paths(); len(paths) > 0 {
 		fmt.Fprintf(&b, "Changed files: %s\n", strings.Join(paths, ", "))

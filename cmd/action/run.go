@@ -84,7 +84,7 @@ func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string
 	if rc != nil {
 		prompt = reviewPrompt(pr, rc, a.in.prompt)
 	}
-	o, ok := a.sandbox(ctx, sl, prompt, rc != nil)
+	o, ok := a.sandbox(ctx, sl, prompt, rc)
 	if !ok {
 		return
 	}
@@ -114,10 +114,11 @@ func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string
 // sandbox plans and runs the agent, with the status comment running, and
 // finalised at once if the run is cancelled. ok is false when the run
 // could not be planned (the status is final then).
-func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, structured bool) (outcome.Outcome, bool) {
+func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rc *reviewContext) (outcome.Outcome, bool) {
 	a.gha.Group("Sandbox settings")
-	e, p, err := a.plan(ctx, prompt, structured)
+	e, p, err := a.plan(ctx, prompt, rc)
 	a.gha.EndGroup()
+	defer func() { a.removeContext() }()
 	if err != nil {
 		a.endFailed(sl, "the sandbox could not start: "+err.Error())
 		return outcome.Outcome{}, false
@@ -167,12 +168,12 @@ func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, str
 // plan opens the engine, resolves the settings (inputs > config > bundle >
 // type > default) and assembles the run, with host paths in place of the
 // action container's.
-func (a *action) plan(ctx context.Context, prompt string, structured bool) (*engine.Engine, plan.Plan, error) {
+func (a *action) plan(ctx context.Context, prompt string, rc *reviewContext) (*engine.Engine, plan.Plan, error) {
 	e, err := engine.Open(ctx)
 	if err != nil {
 		return nil, plan.Plan{}, err
 	}
-	p, err := a.assemble(ctx, e, prompt, structured)
+	p, err := a.assemble(ctx, e, prompt, rc)
 	if err != nil {
 		e.Close()
 		return nil, p, err
@@ -180,7 +181,7 @@ func (a *action) plan(ctx context.Context, prompt string, structured bool) (*eng
 	return e, p, nil
 }
 
-func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, structured bool) (plan.Plan, error) {
+func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, rc *reviewContext) (plan.Plan, error) {
 	paths, err := selfMounts(ctx, e, a.getenv("HOSTNAME"))
 	if err != nil {
 		return plan.Plan{}, err
@@ -200,14 +201,22 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		CreatedBy: "action",
 		LookupEnv: a.lookupEnv,
 	}
-	if structured {
+	if rc != nil {
 		req.Agent.Schema = review.Schema(false)
+		req.Agent.SchemaPath = ContextDir + "/" + contextSchema
 	}
 	cfg, err := a.config(ctx, ws)
 	if err != nil {
 		return plan.Plan{}, err
 	}
 	req.Config = cfg
+	dir, remove, err := a.writeContext(a.getenv("HOME"), a.pr, rc)
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	a.removeContext = remove
+	fmt.Fprintf(a.log, "context: %s, read-only at %s\n", dir, ContextDir)
+	req.Mounts = []spec.Mount{contextMount(dir)}
 	if layer.Settings.Image == nil && (cfg == nil || cfg.Image == "") {
 		img := DefaultAgentImage
 		req.Flags.Settings.Image = &img
@@ -231,21 +240,30 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	if err := translate(&p.Run, paths); err != nil {
 		return p, err
 	}
-	return p, nil
+	return p, p.Run.Validate()
 }
 
 // translate puts host paths in place of the action container's in every
 // path a sibling container mounts.
 func translate(r *spec.Run, m pathMap) error {
 	for _, s := range []*spec.RunSpec{&r.Sandbox, r.Proxy} {
-		if s == nil || s.Workspace == "" {
+		if s == nil {
 			continue
 		}
-		h, err := m.host(s.Workspace)
-		if err != nil {
-			return fmt.Errorf("workspace: %w", err)
+		if s.Workspace != "" {
+			h, err := m.host(s.Workspace)
+			if err != nil {
+				return fmt.Errorf("workspace: %w", err)
+			}
+			s.Workspace = h
 		}
-		s.Workspace = h
+		for i := range s.Mounts {
+			h, err := m.host(s.Mounts[i].Source)
+			if err != nil {
+				return fmt.Errorf("mount %s: %w", s.Mounts[i].Target, err)
+			}
+			s.Mounts[i].Source = h
+		}
 	}
 	return nil
 }
@@ -343,7 +361,7 @@ func (a *action) task(ctx context.Context) {
 		a.runOnPR(ctx, a.ev.PR, jobTask, true)
 		return
 	}
-	o, ok := a.sandbox(ctx, nil, a.taskPrompt(), false)
+	o, ok := a.sandbox(ctx, nil, a.taskPrompt(), nil)
 	if ok && o.OK() {
 		a.report.notices = append(a.report.notices, o.Text())
 	}

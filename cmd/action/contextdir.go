@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/org/sandbox-action/pkg/github"
+	"github.com/org/sandbox-action/pkg/review"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// ContextDir is where the sandbox sees the run's context: the event, the
+// pull request, its diff and the review schema, mounted read-only. They
+// never go into the workspace, which the agent can write and the pull
+// request's author controls.
+const ContextDir = "/context"
+
+// Files of the context directory.
+const (
+	contextEvent  = "event.json"
+	contextPR     = "pull-request.json"
+	contextDiff   = "diff.patch"
+	contextSchema = "review-schema.json"
+)
+
+// writeContext writes the context files into a new directory under base
+// (the action container's $HOME, which the runner mounts from the host as
+// /github/home) and returns it with a function that removes it.
+func (a *action) writeContext(base string, pr *github.PullRequest, rc *reviewContext) (dir string, remove func(), err error) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	dir, err = os.MkdirTemp(base, "sandbox-context-")
+	if err != nil {
+		return "", func() {}, fmt.Errorf("context directory: %w", err)
+	}
+	remove = func() { _ = os.RemoveAll(dir) }
+	// The sandbox runs as the workspace owner, not as this process's user.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		remove()
+		return "", func() {}, err
+	}
+	files := map[string][]byte{}
+	if p := a.getenv("GITHUB_EVENT_PATH"); p != "" {
+		if b, err := os.ReadFile(p); err == nil {
+			files[contextEvent] = b
+		}
+	}
+	if pr != nil {
+		b, _ := json.MarshalIndent(pr, "", "  ")
+		files[contextPR] = b
+	}
+	if rc != nil {
+		files[contextDiff] = []byte(rc.diffText)
+		files[contextSchema] = review.Schema(false)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			remove()
+			return "", func() {}, fmt.Errorf("context directory: %w", err)
+		}
+	}
+	return dir, remove, nil
+}
+
+// contextMount mounts dir read-only at ContextDir.
+func contextMount(hostDir string) spec.Mount {
+	return spec.Mount{Source: hostDir, Target: ContextDir, ReadOnly: true}
+}

@@ -30,6 +30,9 @@ type proxyOptions struct {
 	caFile          string
 	dialTimeout     time.Duration
 	shutdownTimeout time.Duration
+	// anyDestination turns the destination check off; see
+	// egress.AnyDestination for why it exists.
+	anyDestination bool
 }
 
 func newProxyCmd(s *streams) *cobra.Command {
@@ -60,7 +63,7 @@ one JSON line on stdout.`,
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", ":"+strconv.Itoa(egress.ProxyPort), "address of the forward proxy: HOST:PORT, unix:/PATH or fd:N (an inherited listening socket)")
 	f.StringVar(&o.gatewayListen, "gateway-listen", "", "address of the credential gateway, like --listen (none when empty)")
-	f.StringSliceVar(&o.allow, "allow", nil, "allowed destination: host, *.suffix (subdomains only), host:port or an IP literal (repeatable)")
+	f.StringSliceVar(&o.allow, "allow", nil, "allowed destination: host, *.suffix (subdomains only), host:port, an IP literal or a bundle such as @go (repeatable)")
 	f.IntSliceVar(&o.ports, "port", egress.DefaultPorts, "ports allowed for --allow entries without a port")
 	f.StringToStringVar(&o.upstreams, "upstream", nil, "vendor=https://base-url: a vendor's API (default: the vendor's real API)")
 	f.StringToStringVar(&o.keyEnv, "key-env", nil, "vendor=NAME: variable holding the vendor's real API key (default: ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY)")
@@ -72,6 +75,8 @@ one JSON line on stdout.`,
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of extra roots to trust for upstream TLS (SSL_CERT_FILE also works)")
 	f.DurationVar(&o.dialTimeout, "dial-timeout", egress.DefaultDialTimeout, "limit for resolving and connecting to an upstream")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", egress.DefaultShutdownTimeout, "time open tunnels and streams get to finish on shutdown")
+	f.BoolVar(&o.anyDestination, egress.TestAnyDestinationFlag, false, "tests only: connect to any address, loopback and this host's networks included")
+	_ = f.MarkHidden(egress.TestAnyDestinationFlag)
 	return cmd
 }
 
@@ -82,10 +87,16 @@ func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 	if err != nil {
 		return err
 	}
-	proxy := egress.NewProxy(egress.ProxyConfig{Allowlist: allow, Recorder: rec, DialTimeout: o.dialTimeout})
+	dests := egress.AnyDestination()
+	if !o.anyDestination {
+		if dests, err = egress.HostDestinations(); err != nil {
+			return err
+		}
+	}
+	proxy := egress.NewProxy(egress.ProxyConfig{Allowlist: allow, Recorder: rec, DialTimeout: o.dialTimeout, Destinations: dests})
 	var gw *egress.Gateway
 	if o.gatewayListen != "" {
-		if gw, err = newGateway(o, rec); err != nil {
+		if gw, err = newGateway(o, rec, dests); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}
 	} else if len(o.upstreams) > 0 || len(o.keyEnv) > 0 {
@@ -97,6 +108,9 @@ func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	attrs := []any{"proxy", srv.ProxyListener.Addr().String(), "allow", allow.String(), "ports", allow.Ports()}
+	if o.anyDestination {
+		attrs = append(attrs, "destination_check", "off (tests only)")
+	}
 	if gw != nil {
 		if srv.GatewayListener, err = egress.Listen(o.gatewayListen); err != nil {
 			srv.ProxyListener.Close()
@@ -116,7 +130,7 @@ func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 }
 
 // newGateway builds the gateway from flags and the process environment.
-func newGateway(o proxyOptions, rec *egress.Recorder) (*egress.Gateway, error) {
+func newGateway(o proxyOptions, rec *egress.Recorder, dests *egress.Destinations) (*egress.Gateway, error) {
 	keyEnv := map[egress.Vendor]string{}
 	for _, v := range egress.Vendors {
 		keyEnv[v] = v.KeyEnv()
@@ -170,6 +184,6 @@ func newGateway(o proxyOptions, rec *egress.Recorder) (*egress.Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.RootCAs, cfg.Recorder, cfg.DialTimeout = roots, rec, o.dialTimeout
+	cfg.RootCAs, cfg.Recorder, cfg.DialTimeout, cfg.Destinations = roots, rec, o.dialTimeout, dests
 	return egress.NewGateway(cfg)
 }

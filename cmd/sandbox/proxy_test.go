@@ -94,13 +94,13 @@ func TestProxyCommandServesAndStops(t *testing.T) {
 	go func() {
 		exited <- realMain(ctx, []string{"proxy",
 			"--listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0",
-			"--allow", "api.example.com,*.example.org", "--allow", "10.9.9.9:8443",
+			"--allow", "api.example.com,*.example.org", "--allow", "10.9.9.9:8443", "--allow", "localhost:9",
 			"--upstream", "anthropic=" + api.URL, "--ca-file", caFile,
 			"--shutdown-timeout", "500ms",
 		}, &streams{in: strings.NewReader(""), out: stdout, err: stderr})
 	}()
 	ready := listeningLine(t, stderr, exited)
-	assert.Equal(t, ready["allow"], "api.example.com,*.example.org,10.9.9.9:8443")
+	assert.Equal(t, ready["allow"], "api.example.com,*.example.org,10.9.9.9:8443,localhost:9")
 	assert.DeepEqual(t, ready["vendors"], []any{"anthropic"})
 	proxyAddr, gwAddr := ready["proxy"].(string), ready["gateway"].(string)
 
@@ -116,6 +116,17 @@ func TestProxyCommandServesAndStops(t *testing.T) {
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	assert.NilError(t, err)
 	assert.Equal(t, resp.StatusCode, http.StatusForbidden)
+	c.Close()
+
+	// An allowlisted name that resolves to loopback: refused by address.
+	c, err = net.Dial("tcp", proxyAddr)
+	assert.NilError(t, err)
+	io.WriteString(c, "CONNECT localhost:9 HTTP/1.1\r\nHost: localhost:9\r\n\r\n")
+	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
+	assert.NilError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, resp.StatusCode, http.StatusForbidden)
+	assert.Assert(t, is.Contains(string(body), "which is a loopback address"))
 	c.Close()
 
 	// The gateway with the session token, then with a wrong one.
@@ -148,6 +159,7 @@ func TestProxyCommandServesAndStops(t *testing.T) {
 	assert.NilError(t, json.Unmarshal([]byte(stdout.String()), &stats))
 	assert.Equal(t, strings.Count(stdout.String(), "\n"), 1, "stdout must be the one stats line")
 	assert.DeepEqual(t, stats.Proxy.Hosts["evil.example.net"], egress.Count{Denied: 1})
+	assert.DeepEqual(t, stats.Proxy.Hosts["localhost"], egress.Count{Denied: 1})
 	assert.Equal(t, stats.Gateway.Hosts["anthropic"].Allowed, int64(1))
 	assert.Equal(t, stats.Gateway.Hosts["anthropic"].Denied, int64(1))
 
@@ -215,11 +227,12 @@ func TestProxyCommandErrors(t *testing.T) {
 // exactly what it builds.
 func TestProxyCommandParsesEgressCommandArgs(t *testing.T) {
 	c := egress.Command{
-		GatewayListen: ":8080",
-		Allow:         []string{"api.anthropic.com", "*.example.org:8443"},
-		Ports:         []int{443},
-		Upstreams:     map[egress.Vendor]string{egress.OpenAI: "https://o.example.com", egress.Anthropic: "https://a.example.com/base"},
-		CAFile:        "/etc/sandbox/ca.pem",
+		GatewayListen:      ":8080",
+		Allow:              []string{"api.anthropic.com", "*.example.org:8443"},
+		Ports:              []int{443},
+		Upstreams:          map[egress.Vendor]string{egress.OpenAI: "https://o.example.com", egress.Anthropic: "https://a.example.com/base"},
+		CAFile:             "/etc/sandbox/ca.pem",
+		TestAnyDestination: true,
 	}
 	args := c.Args()
 	assert.Equal(t, args[0], "proxy")
@@ -233,6 +246,7 @@ func TestProxyCommandParsesEgressCommandArgs(t *testing.T) {
 	assert.Equal(t, get("port"), "[443]")
 	assert.Equal(t, get("upstream"), "[anthropic=https://a.example.com/base,openai=https://o.example.com]")
 	assert.Equal(t, get("ca-file"), "/etc/sandbox/ca.pem")
+	assert.Equal(t, get(egress.TestAnyDestinationFlag), "true")
 	assert.Assert(t, is.Len(cmd.Flags().Args(), 0))
 
 	// Defaults: the conventional proxy port and nothing else.

@@ -60,7 +60,7 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.rm, "rm", true, "remove the container when it exits")
 	fs.StringVar(&o.network, "network", "", "network mode: public or private")
 	fs.StringVar(&o.proxyImage, "proxy-image", plan.DefaultProxyImage, "image whose 'sandbox proxy' is the private-mode egress proxy")
-	fs.StringArrayVar(&o.allow, "allow", nil, "host the private-mode egress proxy lets through (repeatable; *.suffix allowed)")
+	fs.StringArrayVar(&o.allow, "allow", nil, "host the private-mode egress proxy lets through (repeatable; *.suffix, host:port, or a bundle: @github, @go, @npm, @pypi, @debian, ...)")
 	fs.StringVar(&o.sbxType, "type", "", "sandbox type: "+strings.Join(features.TypeNames(), ", "))
 	fs.StringVar(&o.bundle, "bundle", "", "experiment bundle: "+strings.Join(features.BundleNames(), ", "))
 	fs.StringArrayVar(&o.relax, "relax", nil, "give up one hardening default (logged): "+strings.Join(features.RelaxNames(), ", "))

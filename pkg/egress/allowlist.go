@@ -3,6 +3,7 @@ package egress
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,15 +24,19 @@ var DefaultPorts = []int{443, 80}
 //	*.example.com:8443       names under example.com on port 8443 only
 //	10.0.0.7, [fd00::7]:443  an IP literal; requests by address are refused
 //	                         unless the address is listed like this
+//	@go                      a bundle: the entries of AllowBundle "go"
 //
 // Names are compared after normalisation (lower case, no trailing dot), and an
 // IP literal in any spelling (bracketed, IPv4-mapped, or an integer form such
 // as 2130706433 or 0x7f.1) only ever matches an IP entry. The allowlist
-// applies to the name the client asked for; what that name resolves to is not
-// checked, so the proxy can reach containers on its outside network by name.
+// applies to the name the client asked for; what that name resolves to is
+// checked separately (see Destinations), and an IP entry is also what lets
+// the proxy connect to an address that check would refuse.
 type Allowlist struct {
 	rules []rule
 	ports []int
+	// entries are the entries as given, normalised, bundles by name.
+	entries []string
 }
 
 type rule struct {
@@ -58,13 +63,47 @@ func ParseAllowlist(entries []string, defaultPorts []int) (*Allowlist, error) {
 	}
 	a := &Allowlist{ports: slices.Clone(defaultPorts)}
 	for _, e := range entries {
-		r, err := parseRule(strings.TrimSpace(e))
+		rules, written, err := parseEntry(strings.TrimSpace(e))
 		if err != nil {
 			return nil, fmt.Errorf("allowlist entry %q: %w", e, err)
 		}
-		a.rules = append(a.rules, r)
+		a.rules = append(a.rules, rules...)
+		if !slices.Contains(a.entries, written) {
+			a.entries = append(a.entries, written)
+		}
 	}
 	return a, nil
+}
+
+// ValidateAllowEntry checks one allowlist entry, a bundle name included, the
+// way ParseAllowlist does, for callers that validate configuration before any
+// proxy runs.
+func ValidateAllowEntry(e string) error {
+	_, _, err := parseEntry(strings.TrimSpace(e))
+	return err
+}
+
+// parseEntry parses an entry into its rules (several for a bundle) and its
+// normalised written form.
+func parseEntry(e string) ([]rule, string, error) {
+	if strings.HasPrefix(e, BundlePrefix) {
+		b, err := LookupBundle(e)
+		if err != nil {
+			return nil, "", err
+		}
+		rules := make([]rule, len(b.Entries))
+		for i, be := range b.Entries {
+			if rules[i], err = parseRule(be); err != nil {
+				return nil, "", fmt.Errorf("bundle %s%s: entry %q: %w", BundlePrefix, b.Name, be, err)
+			}
+		}
+		return rules, BundlePrefix + b.Name, nil
+	}
+	r, err := parseRule(e)
+	if err != nil {
+		return nil, "", err
+	}
+	return []rule{r}, r.String(), nil
 }
 
 func parseRule(e string) (rule, error) {
@@ -159,6 +198,13 @@ func (a *Allowlist) allows(t target) (bool, string) {
 	return false, fmt.Sprintf("host %s is not in the allowlist", t.Host)
 }
 
+// allowsAddr reports whether an IP entry allows ap: the explicit allow that
+// lets the proxy dial an address the destination check would refuse.
+func (a *Allowlist) allowsAddr(ap netip.AddrPort) bool {
+	ok, _ := a.allows(target{Host: ap.Addr().Unmap().WithZone("").String(), Port: int(ap.Port()), IP: true})
+	return ok
+}
+
 func (r rule) matchesHost(t target) bool {
 	switch {
 	case r.ip != t.IP:
@@ -169,27 +215,33 @@ func (r rule) matchesHost(t target) bool {
 	return r.host == t.Host
 }
 
-// String lists the entries in normalised form, for the startup log.
+// String lists what is allowed, bundles expanded, in normalised form, for
+// the startup log.
 func (a *Allowlist) String() string {
-	var b strings.Builder
+	s := make([]string, len(a.rules))
 	for i, r := range a.rules {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		h := r.host
-		if r.wildcard {
-			h = "*" + h
-		}
-		if r.port == 0 {
-			if strings.Contains(h, ":") {
-				h = "[" + h + "]"
-			}
-			b.WriteString(h)
-			continue
-		}
-		b.WriteString(target{Host: h, Port: r.port}.addr())
+		s[i] = r.String()
 	}
-	return b.String()
+	return strings.Join(s, ",")
+}
+
+// Entries returns the entries as given, normalised, with bundles by name and
+// duplicates dropped: what a configuration line would list.
+func (a *Allowlist) Entries() []string { return slices.Clone(a.entries) }
+
+// String writes r as an entry.
+func (r rule) String() string {
+	h := r.host
+	if r.wildcard {
+		h = "*" + h
+	}
+	if r.port == 0 {
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		return h
+	}
+	return target{Host: h, Port: r.port}.addr()
 }
 
 // Ports returns the default ports.

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -127,4 +128,106 @@ func TestParseAllowlistErrors(t *testing.T) {
 	}
 	_, err := ParseAllowlist(nil, []int{443, 0})
 	assert.Error(t, err, "default port 0: out of range 1-65535")
+}
+
+func TestAllowlistBundles(t *testing.T) {
+	al, err := ParseAllowlist([]string{"@go", " @GitHub ", "api.example.com", "@go", "@debian"}, nil)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, al.Entries(), []string{"@go", "@github", "api.example.com", "@debian"})
+	assert.Assert(t, is.Contains(al.String(), "proxy.golang.org:443,sum.golang.org:443,storage.googleapis.com:443,github.com:443,"))
+	tests := []struct {
+		host   string
+		port   int
+		ok     bool
+		reason string
+	}{
+		{"proxy.golang.org", 443, true, ""},
+		{"sum.golang.org", 443, true, ""},
+		{"proxy.golang.org", 80, false, "port 80 is not allowed for proxy.golang.org"},
+		{"github.com", 443, true, ""},
+		{"codeload.github.com", 443, true, ""},
+		{"api.github.com", 443, false, "host api.github.com is not in the allowlist"},
+		{"deb.debian.org", 80, true, ""},
+		{"security.debian.org", 443, true, ""},
+		{"api.example.com", 80, true, ""},
+		{"registry.npmjs.org", 443, false, "host registry.npmjs.org is not in the allowlist"},
+	}
+	for _, tc := range tests {
+		ok, reason := al.Check(tc.host, tc.port)
+		assert.Equal(t, ok, tc.ok, "%s:%d", tc.host, tc.port)
+		assert.Equal(t, reason, tc.reason)
+	}
+}
+
+// Every bundle is valid, documented, and names its ports: a bundle opens
+// what its tools need, not every default port.
+func TestAllowBundlesAreValid(t *testing.T) {
+	names := map[string]bool{}
+	for _, b := range AllowBundles() {
+		assert.Assert(t, !names[b.Name], "bundle %s twice", b.Name)
+		names[b.Name] = true
+		assert.Assert(t, b.Doc != "", "bundle %s has no doc", b.Name)
+		assert.Assert(t, len(b.Entries) > 0)
+		for _, e := range b.Entries {
+			r, err := parseRule(e)
+			assert.NilError(t, err, "bundle %s", b.Name)
+			assert.Assert(t, r.port != 0 && !r.wildcard && !r.ip, "bundle %s entry %s: want host:port", b.Name, e)
+		}
+		got, err := LookupBundle(BundlePrefix + strings.ToUpper(b.Name))
+		assert.NilError(t, err)
+		assert.Equal(t, got.Name, b.Name)
+	}
+	for _, want := range []string{"anthropic", "openai", "gemini", "github", "go", "npm", "pypi", "debian"} {
+		assert.Assert(t, names[want], "no bundle %s", want)
+	}
+}
+
+func TestAllowlistBundleErrors(t *testing.T) {
+	known := "(known: @anthropic, @openai, @gemini, @github, @go, @npm, @pypi, @debian)"
+	for entry, want := range map[string]string{
+		"@gopher":    `allowlist entry "@gopher": unknown bundle "@gopher" ` + known,
+		"@":          `allowlist entry "@": unknown bundle "@" ` + known,
+		"@go:443":    `allowlist entry "@go:443": unknown bundle "@go:443"`,
+		"@@go":       `allowlist entry "@@go": unknown bundle "@@go"`,
+		"go@":        `allowlist entry "go@": invalid host name "go@": character '@' not allowed`,
+		"*.@go":      `allowlist entry "*.@go": invalid host name "@go": character '@' not allowed`,
+		"@go.dev":    `unknown bundle "@go.dev"`,
+		"api@go.dev": `character '@' not allowed`,
+	} {
+		_, err := ParseAllowlist([]string{"ok.example.com", entry}, nil)
+		assert.ErrorContains(t, err, want, entry)
+		assert.ErrorContains(t, ValidateAllowEntry(entry), strings.TrimPrefix(want, `allowlist entry "`+entry+`": `))
+	}
+	assert.NilError(t, ValidateAllowEntry("@npm"))
+	assert.NilError(t, ValidateAllowEntry("my_container:8080"))
+}
+
+// Whatever an allowlist entry is, parsing never panics, validating agrees
+// with parsing, and the normalised forms parse back to themselves.
+func FuzzParseAllowlist(f *testing.F) {
+	for _, s := range []string{"api.example.com", "*.Example.ORG.", "alt.example.com:8443", "10.0.0.7", "[FD00::7]:443",
+		"::ffff:10.0.0.8", "my_container", "@go", "@GitHub", "@", "@nope", "*", "*:443", "api.*.com", "[fd00::7",
+		"x:", "x:0", "x:65536", "2130706433", "0x7f.1:80", "@go:443", " @pypi ", "*.@go", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, entry string) {
+		al, err := ParseAllowlist([]string{entry}, nil)
+		if verr := ValidateAllowEntry(entry); (verr == nil) != (err == nil) {
+			t.Fatalf("ValidateAllowEntry(%q) = %v but ParseAllowlist: %v", entry, verr, err)
+		}
+		if err != nil {
+			return
+		}
+		again, err := ParseAllowlist(al.Entries(), nil)
+		if err != nil {
+			t.Fatalf("entries %q of %q do not parse: %v", al.Entries(), entry, err)
+		}
+		if again.String() != al.String() || strings.Join(again.Entries(), ",") != strings.Join(al.Entries(), ",") {
+			t.Fatalf("%q: parsed %q (%q), re-parsed %q (%q)", entry, al.Entries(), al.String(), again.Entries(), again.String())
+		}
+		expanded, err := ParseAllowlist(strings.Split(al.String(), ","), nil)
+		if err != nil || expanded.String() != al.String() {
+			t.Fatalf("%q: expanded form %q does not parse back: %v", entry, al.String(), err)
+		}
+	})
 }

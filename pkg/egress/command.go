@@ -47,7 +47,17 @@ type Command struct {
 	Upstreams map[Vendor]string
 	// CAFile is a PEM file of extra roots inside the proxy container.
 	CAFile string
+	// TestAnyDestination turns off the check of where the proxy and the
+	// gateway may connect (see Destinations), for tests whose fake
+	// upstreams live on loopback or on a Docker network of their own. Only
+	// Go callers can set it: no flag of `sandbox run` and no config key maps
+	// to it.
+	TestAnyDestination bool
 }
+
+// TestAnyDestinationFlag is the hidden `sandbox proxy` flag behind
+// Command.TestAnyDestination.
+const TestAnyDestinationFlag = "test-any-destination"
 
 // Args returns the arguments after the program name, starting with "proxy".
 func (c Command) Args() []string {
@@ -74,6 +84,9 @@ func (c Command) Args() []string {
 	}
 	if c.CAFile != "" {
 		args = append(args, "--ca-file", c.CAFile)
+	}
+	if c.TestAnyDestination {
+		args = append(args, "--"+TestAnyDestinationFlag)
 	}
 	return args
 }

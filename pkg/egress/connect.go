@@ -28,6 +28,10 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up, err := p.dial(r.Context(), "tcp", t.addr())
+	if reason, refused := refusedDestination(t.Host, err, proxyHint); refused {
+		p.refuse(w, e, http.StatusForbidden, reason)
+		return
+	}
 	if err != nil {
 		p.upstreamFailed(w, e, start, err)
 		return
@@ -40,11 +44,13 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	e.Component, e.Decision, e.Status = componentProxy, Allow, http.StatusOK
 	if !p.track(client, up) {
+		// Recorded before the client sees the end of the answer, so that
+		// whoever stops the proxy next finds it counted.
+		e.Status, e.Reason, e.Duration = http.StatusServiceUnavailable, "proxy is shutting down", time.Since(start)
+		p.rec.Record(e)
 		io.WriteString(client, "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n")
 		client.Close()
 		up.Close()
-		e.Status, e.Reason, e.Duration = http.StatusServiceUnavailable, "proxy is shutting down", time.Since(start)
-		p.rec.Record(e)
 		return
 	}
 	defer p.untrack(client, up)

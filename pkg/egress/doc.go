@@ -7,8 +7,9 @@
 //
 //   - the Proxy (default :3128) is what HTTP_PROXY and HTTPS_PROXY name. It
 //     tunnels CONNECT host:port and forwards plain-HTTP requests in absolute
-//     form, to allowlisted names only (see Allowlist); anything else gets 403
-//     or 400 with a one-line reason.
+//     form, to allowlisted names only (see Allowlist), and only to addresses
+//     outside this host and its networks (see Destinations); anything else
+//     gets 403 or 400 with a one-line reason.
 //   - the Gateway (e.g. :8080) is what the agent's base-URL variable names,
 //     reached directly (its host belongs in NO_PROXY). It holds the real API
 //     keys; the sandbox holds only the run's session token.

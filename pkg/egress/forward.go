@@ -40,6 +40,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		pr.Out.Host = r.URL.Host
 	}, func(x exchange) {
 		e.Component, e.Decision = componentProxy, Allow
+		if x.Denied {
+			e.Decision = Deny
+		}
 		e.Status, e.Reason, e.Bytes = x.Status, x.Reason, x.Bytes
 		e.Duration = time.Since(start)
 		p.rec.Record(e)

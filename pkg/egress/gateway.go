@@ -5,10 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,7 +36,14 @@ type GatewayConfig struct {
 	// RootCAs verify upstream certificates; nil means the system pool
 	// (which honours SSL_CERT_FILE). See LoadRootCAs.
 	RootCAs *x509.CertPool
-	// Dial connects to upstreams; nil uses a net.Dialer.
+	// Destinations decides which resolved addresses may be dialled; nil
+	// means HostDestinations, listed when the gateway is made. An upstream
+	// URL whose host is an IP literal allows that address and port.
+	Destinations *Destinations
+	// Resolver resolves upstream names; nil means net.DefaultResolver.
+	Resolver *net.Resolver
+	// Dial, when set, replaces the gateway's dialer and with it the
+	// destination check; only tests may set it.
 	Dial DialFunc
 	// DialTimeout bounds resolving and connecting; zero means
 	// DefaultDialTimeout.
@@ -94,9 +104,17 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	if g.rec == nil {
 		g.rec = NewRecorder(nil)
 	}
+	dial := cfg.Dial
+	if dial == nil {
+		dests := cfg.Destinations
+		if dests == nil {
+			dests = hostDestinations()
+		}
+		dial = dests.dialer(cfg.Resolver, g.namedUpstream)
+	}
 	g.transport = &http.Transport{
 		Proxy:               nil,
-		DialContext:         withTimeout(cfg.Dial, cfg.DialTimeout),
+		DialContext:         withTimeout(dial, cfg.DialTimeout),
 		TLSClientConfig:     &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: 10 * time.Second,
@@ -109,8 +127,29 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		errorLog:      g.rec.errorLog(),
 		flushInterval: -1,
 		refusalPrefix: "sandbox gateway: ",
+		hint:          gatewayHint,
 	}
 	return g, nil
+}
+
+// namedUpstream reports whether an upstream URL names ap by IP literal and
+// port: the gateway's explicit allow for an address the destination check
+// would refuse.
+func (g *Gateway) namedUpstream(ap netip.AddrPort) bool {
+	for _, up := range g.upstreams {
+		ip, err := netip.ParseAddr(up.url.Hostname())
+		if err != nil || ip.Unmap() != ap.Addr() {
+			continue
+		}
+		port := up.url.Port()
+		if port == "" {
+			port = "443"
+		}
+		if port == strconv.Itoa(int(ap.Port())) {
+			return true
+		}
+	}
+	return false
 }
 
 // Vendors lists the vendors the gateway serves.
@@ -156,6 +195,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pr.SetURL(up.url)
 	}, func(x exchange) {
 		e.Decision, e.Status, e.Reason, e.Bytes = Allow, x.Status, x.Reason, x.Bytes
+		if x.Denied {
+			e.Decision = Deny
+		}
 		e.Duration = time.Since(start)
 		g.rec.Record(e)
 	})

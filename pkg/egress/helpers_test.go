@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,11 +89,21 @@ type testProxy struct {
 
 func startProxy(t testing.TB, allow []string, routes map[string]string) *testProxy {
 	t.Helper()
+	d := &loopbackDialer{routes: routes}
+	tp := serveProxy(t, allow, ProxyConfig{Dial: d.Dial})
+	tp.dialer = d
+	return tp
+}
+
+// serveProxy runs a Proxy made from cfg, with allow as its allowlist, on a
+// loopback port.
+func serveProxy(t testing.TB, allow []string, cfg ProxyConfig) *testProxy {
+	t.Helper()
 	al, err := ParseAllowlist(allow, nil)
 	assert.NilError(t, err)
 	rec, logs := newTestRecorder()
-	d := &loopbackDialer{routes: routes}
-	p := NewProxy(ProxyConfig{Allowlist: al, Recorder: rec, Dial: d.Dial, DialTimeout: 5 * time.Second})
+	cfg.Allowlist, cfg.Recorder, cfg.DialTimeout = al, rec, 5*time.Second
+	p := NewProxy(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	assert.NilError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,7 +118,81 @@ func startProxy(t testing.TB, allow []string, routes map[string]string) *testPro
 		}
 	}
 	t.Cleanup(stop)
-	return &testProxy{addr: ln.Addr().String(), proxy: p, dialer: d, logs: logs, stop: stop}
+	return &testProxy{addr: ln.Addr().String(), proxy: p, logs: logs, stop: stop}
+}
+
+// fakeDNS is a resolver whose answers the test sets: A and AAAA records for
+// names, served over in-memory pipes, so nothing leaves the process and no
+// real DNS server is asked.
+func fakeDNS(t testing.TB, records map[string][]netip.Addr) *net.Resolver {
+	t.Helper()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			// Not a PacketConn, so queries come with TCP's length prefix.
+			var n [2]byte
+			for {
+				if _, err := io.ReadFull(server, n[:]); err != nil {
+					return
+				}
+				q := make([]byte, int(n[0])<<8|int(n[1]))
+				if _, err := io.ReadFull(server, q); err != nil {
+					return
+				}
+				resp := dnsAnswer(q, records)
+				if resp == nil {
+					return
+				}
+				if _, err := server.Write(append([]byte{byte(len(resp) >> 8), byte(len(resp))}, resp...)); err != nil {
+					return
+				}
+			}
+		}()
+		return client, nil
+	}}
+}
+
+// dnsAnswer answers a one-question query (RFC 1035 section 4) from records;
+// NXDOMAIN for a name it does not know.
+func dnsAnswer(q []byte, records map[string][]netip.Addr) []byte {
+	if len(q) < 12 {
+		return nil
+	}
+	var labels []string
+	i := 12
+	for i < len(q) && q[i] != 0 {
+		l := int(q[i])
+		if i+1+l > len(q) {
+			return nil
+		}
+		labels = append(labels, string(q[i+1:i+1+l]))
+		i += 1 + l
+	}
+	end := i + 5 // the root label, then type and class
+	if end > len(q) {
+		return nil
+	}
+	qtype := int(q[i+1])<<8 | int(q[i+2])
+	addrs, known := records[strings.ToLower(strings.Join(labels, "."))]
+	var answers [][]byte
+	for _, a := range addrs {
+		if (qtype == 1 && a.Is4()) || (qtype == 28 && a.Is6()) {
+			answers = append(answers, a.AsSlice())
+		}
+	}
+	// ID; QR, AA, RD, RA, and NXDOMAIN when unknown; one question; answers.
+	rcode := byte(0)
+	if !known {
+		rcode = 3
+	}
+	resp := []byte{q[0], q[1], 0x85, 0x80 | rcode, 0, 1, 0, byte(len(answers)), 0, 0, 0, 0}
+	resp = append(resp, q[12:end]...)
+	for _, rd := range answers {
+		resp = append(resp, 0xc0, 12, byte(qtype>>8), byte(qtype), 0, 1, 0, 0, 0, 60, 0, byte(len(rd)))
+		resp = append(resp, rd...)
+	}
+	return resp
 }
 
 // rawRequest sends request text to addr and returns the response with its

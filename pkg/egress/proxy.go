@@ -28,8 +28,16 @@ type ProxyConfig struct {
 	Allowlist *Allowlist
 	// Recorder logs and counts decisions; nil logs to slog.Default.
 	Recorder *Recorder
-	// Dial connects to upstreams; nil uses a net.Dialer. Tests inject one
-	// that maps names to loopback, since the allowlist applies to names.
+	// Destinations decides which resolved addresses may be dialled; nil
+	// means HostDestinations, listed when the proxy is made. An address the
+	// allowlist names as an IP literal (with its port) is always allowed.
+	Destinations *Destinations
+	// Resolver resolves upstream names; nil means net.DefaultResolver.
+	// Tests inject one whose answers they control.
+	Resolver *net.Resolver
+	// Dial, when set, replaces the proxy's dialer and with it the
+	// destination check: nothing but tests, which map names to loopback
+	// upstreams this way, may set it.
 	Dial DialFunc
 	// DialTimeout bounds resolving and connecting; zero means
 	// DefaultDialTimeout.
@@ -66,10 +74,18 @@ func NewProxy(cfg ProxyConfig) *Proxy {
 	if rec == nil {
 		rec = NewRecorder(nil)
 	}
+	dial := cfg.Dial
+	if dial == nil {
+		dests := cfg.Destinations
+		if dests == nil {
+			dests = hostDestinations()
+		}
+		dial = dests.dialer(cfg.Resolver, allow.allowsAddr)
+	}
 	p := &Proxy{
 		allow:   allow,
 		rec:     rec,
-		dial:    withTimeout(cfg.Dial, cfg.DialTimeout),
+		dial:    withTimeout(dial, cfg.DialTimeout),
 		tunnels: map[net.Conn]struct{}{},
 	}
 	p.transport = &http.Transport{
@@ -86,18 +102,16 @@ func NewProxy(cfg ProxyConfig) *Proxy {
 		transport:     p.transport,
 		errorLog:      rec.errorLog(),
 		refusalPrefix: "egress proxy: ",
+		hint:          proxyHint,
 	}
 	return p
 }
 
-// withTimeout wraps dial (a net.Dialer when nil) so that resolving and
-// connecting together take at most timeout.
+// withTimeout wraps dial so that resolving and connecting together take at
+// most timeout.
 func withTimeout(dial DialFunc, timeout time.Duration) DialFunc {
 	if timeout <= 0 {
 		timeout = DefaultDialTimeout
-	}
-	if dial == nil {
-		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -5,6 +5,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"sync/atomic"
 	"time"
 )
@@ -15,6 +16,9 @@ type exchange struct {
 	Bytes  int64
 	// Reason says why the exchange failed; empty on success.
 	Reason string
+	// Denied is set when the destination check refused the upstream's
+	// address: a refusal, not a failure.
+	Denied bool
 }
 
 // relayer relays requests to upstreams, shared by the forward proxy and the
@@ -27,6 +31,9 @@ type relayer struct {
 	flushInterval time.Duration
 	// refusalPrefix starts the body of an error response.
 	refusalPrefix string
+	// hint says how an address refused by the destination check could be
+	// allowed on purpose.
+	hint func(netip.AddrPort) string
 }
 
 // serve relays r after rewrite has pointed the outgoing request at its
@@ -65,7 +72,12 @@ func (rl relayer) serve(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 			}
 			return nil
 		},
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+		ErrorHandler: func(w http.ResponseWriter, out *http.Request, err error) {
+			if reason, ok := refusedDestination(out.URL.Hostname(), err, rl.hint); ok {
+				x.Status, x.Reason, x.Denied = http.StatusForbidden, reason, true
+				writeRefusal(w, http.StatusForbidden, rl.refusalPrefix+reason)
+				return
+			}
 			x.Status, x.Reason = http.StatusBadGateway, err.Error()
 			writeRefusal(w, http.StatusBadGateway, rl.refusalPrefix+err.Error())
 		},

@@ -55,8 +55,10 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 	in.Getenv = func(name string) string {
 		return map[string]string{"ANTHROPIC_API_KEY": realKey, "GITHUB_TOKEN": githubToken}[name]
 	}
-	// The gateway's upstream is our outside server, never the real API.
-	in.Proxy = egress.Command{Upstreams: map[egress.Vendor]string{egress.Anthropic: "https://" + o.name}, CAFile: proxyCAFile}
+	// The gateway's upstream is our outside server, never the real API. It
+	// sits on a Docker network of the proxy's, which the proxy refuses to
+	// connect to unless told it is a test.
+	in.Proxy = egress.Command{Upstreams: map[egress.Vendor]string{egress.Anthropic: "https://" + o.name}, CAFile: proxyCAFile, TestAnyDestination: true}
 	p := buildPrivate(t, in)
 
 	probes := []struct {

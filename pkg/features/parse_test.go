@@ -196,7 +196,7 @@ func TestParseUser(t *testing.T) {
 }
 
 func TestParseAllow(t *testing.T) {
-	for _, good := range []string{"api.example.com", "*.example.com", "example.com:8443", "10.0.0.1", "[::1]:443", "localhost"} {
+	for _, good := range []string{"api.example.com", "*.example.com", "example.com:8443", "10.0.0.1", "[::1]:443", "localhost", "my_container", "@go", "@GitHub"} {
 		got, err := ParseAllow(good)
 		assert.NilError(t, err)
 		assert.Equal(t, got, good)
@@ -205,4 +205,8 @@ func TestParseAllow(t *testing.T) {
 		_, err := ParseAllow(bad)
 		assert.Error(t, err, fmt.Sprintf("invalid allow %q: want a host such as api.example.com, *.example.com or example.com:8443", bad))
 	}
+	_, err := ParseAllow("1.2.3.999")
+	assert.Error(t, err, `invalid allow "1.2.3.999": invalid IPv4 address "1.2.3.999"`)
+	_, err = ParseAllow("@gopher")
+	assert.ErrorContains(t, err, `invalid allow "@gopher": unknown bundle "@gopher" (known: @anthropic, @openai, @gemini, @github, @go, @npm, @pypi, @debian)`)
 }

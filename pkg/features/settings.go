@@ -188,18 +188,20 @@ func checkImage(s string) error {
 // allowEntry is a host name or IP literal, optionally "*." wildcarded and
 // with a port. It keeps URLs, paths and blanks out of the allowlist; what a
 // host may be in detail is the egress proxy's business.
-var allowEntry = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
+var allowEntry = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$`)
 
 // ParseAllow checks one egress allowlist entry: a host ("api.example.com"),
-// a wildcard ("*.example.com") or an IP literal, optionally with a port.
+// a wildcard ("*.example.com") or an IP literal, optionally with a port, or
+// a bundle ("@go", see egress.AllowBundles).
 func ParseAllow(host string) (string, error) {
-	if !allowEntry.MatchString(host) {
+	if !strings.HasPrefix(host, egress.BundlePrefix) && !allowEntry.MatchString(host) {
 		return "", fmt.Errorf("invalid allow %q: want a host such as api.example.com, *.example.com or example.com:8443", host)
 	}
 	// The proxy's own parser has the last word (a port out of range, a
-	// malformed IP), so a bad entry fails here rather than at proxy start.
-	if _, err := egress.ParseAllowlist([]string{host}, nil); err != nil {
-		return "", fmt.Errorf("invalid allow %q: %w", host, errors.Unwrap(err))
+	// malformed IP, an unknown bundle), so a bad entry fails here rather
+	// than at proxy start.
+	if err := egress.ValidateAllowEntry(host); err != nil {
+		return "", fmt.Errorf("invalid allow %q: %w", host, err)
 	}
 	return host, nil
 }

@@ -57,8 +57,9 @@ type GatewayConfig struct {
 // Vendor.BaseURL); GET /healthz answers 200.
 //
 // Refused, and never forwarded: a missing or wrong token (401), an unknown
-// or unconfigured vendor prefix (404), and any protocol upgrade such as a
-// WebSocket (426, which Codex takes as "use HTTP").
+// or unconfigured vendor prefix (404), any protocol upgrade such as a
+// WebSocket (426, which Codex takes as "use HTTP"), and any call other than
+// the few the vendor's agent CLI makes to its model (403; see apiCalls).
 type Gateway struct {
 	token     tokenMatcher
 	upstreams map[Vendor]upstream
@@ -188,9 +189,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, e, http.StatusUpgradeRequired, "protocol upgrades (WebSocket) are not supported; use plain HTTP")
 		return
 	}
+	path := strings.TrimPrefix(r.URL.Path, prefix)
+	if !allowsCall(v, r.Method, path) {
+		g.refuse(w, e, http.StatusForbidden, fmt.Sprintf("%s %s is not a call the gateway forwards to %s (only %s)",
+			r.Method, truncate(path, maxLoggedPath), v, apiCallList(v)))
+		return
+	}
 	g.relay.serve(w, r, func(pr *httputil.ProxyRequest) {
-		pr.Out.URL.Path = strings.TrimPrefix(pr.Out.URL.Path, prefix)
-		pr.Out.URL.RawPath = strings.TrimPrefix(pr.Out.URL.RawPath, prefix)
+		// Forward the path that was checked, escaped afresh: never the
+		// client's own escaping of it.
+		pr.Out.URL.Path, pr.Out.URL.RawPath = path, ""
 		v.setKey(pr.Out, up.key)
 		pr.SetURL(up.url)
 	}, func(x exchange) {

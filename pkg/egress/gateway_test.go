@@ -369,3 +369,99 @@ func call(t *testing.T, method, url, body string, header map[string]string) (int
 	assert.NilError(t, err)
 	return resp.StatusCode, string(b)
 }
+
+// The gateway forwards the calls the agent CLIs make to their model and
+// refuses everything else the real key could do, with 403 and a logged
+// deny, before anything reaches the upstream.
+func TestGatewayForwardsOnlyTheAgentsAPICalls(t *testing.T) {
+	api := startFakeAPI(t, nil)
+	tg := startGateway(t, api, Vendors...)
+	creds := map[Vendor]map[string]string{
+		Anthropic: {"X-Api-Key": testToken, "Anthropic-Version": "2023-06-01", "Anthropic-Beta": "interleaved-thinking-2025-05-14"},
+		OpenAI:    {"Authorization": "Bearer " + testToken},
+		Gemini:    {"X-Goog-Api-Key": testToken},
+	}
+	tests := []struct {
+		vendor       Vendor
+		method, path string
+		// upstream is the path the API must see; empty means refused.
+		upstream string
+	}{
+		{Anthropic, "POST", "/v1/messages?beta=true", "/v1/messages"},
+		{Anthropic, "POST", "/v1/messages/count_tokens?beta=true", "/v1/messages/count_tokens"},
+		{Anthropic, "GET", "/v1/models", "/v1/models"},
+		{Anthropic, "GET", "/v1/models/claude-sonnet-4-5-20250929", "/v1/models/claude-sonnet-4-5-20250929"},
+		{Anthropic, "GET", "/v1/messages", ""},
+		{Anthropic, "POST", "/v1/messages/batches", ""},
+		{Anthropic, "POST", "/v1/files", ""},
+		{Anthropic, "GET", "/v1/organizations/api_keys", ""},
+		{Anthropic, "DELETE", "/v1/models/claude-sonnet-4-5", ""},
+		{Anthropic, "POST", "/v1/messages/", ""},
+		{Anthropic, "POST", "/v1//messages", ""},
+		{Anthropic, "POST", "/V1/messages", ""},
+		{Anthropic, "POST", "/v1/messages.json", ""},
+		{Anthropic, "GET", "/v1/models/%2E%2E", ""},
+		{Anthropic, "GET", "/v1/models/..%2Ffiles", ""},
+		{Anthropic, "GET", "/v1/models/.hidden", ""},
+		{OpenAI, "POST", "/v1/responses", "/v1/responses"},
+		{OpenAI, "POST", "/v1/responses/compact", "/v1/responses/compact"},
+		{OpenAI, "GET", "/v1/models?client_version=0.169.0", "/v1/models"},
+		{OpenAI, "POST", "/v1/chat/completions", ""},
+		{OpenAI, "GET", "/v1/responses/resp_123", ""},
+		{OpenAI, "POST", "/v1/files", ""},
+		{OpenAI, "POST", "/v1/fine_tuning/jobs", ""},
+		{OpenAI, "DELETE", "/v1/models/ft-model", ""},
+		{OpenAI, "POST", "/v1/realtime/sessions", ""},
+		{Gemini, "POST", "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", "/v1beta/models/gemini-2.5-pro:streamGenerateContent"},
+		{Gemini, "POST", "/v1beta/models/gemini-2.5-flash:generateContent", "/v1beta/models/gemini-2.5-flash:generateContent"},
+		{Gemini, "POST", "/v1beta/models/gemini-2.5-pro:countTokens", "/v1beta/models/gemini-2.5-pro:countTokens"},
+		// A client escaping the colon gets the same call, forwarded as
+		// checked.
+		{Gemini, "POST", "/v1beta/models/gemini-2.5-pro%3AgenerateContent", "/v1beta/models/gemini-2.5-pro:generateContent"},
+		{Gemini, "GET", "/v1beta/models", "/v1beta/models"},
+		{Gemini, "GET", "/v1beta/models/gemini-2.5-pro", "/v1beta/models/gemini-2.5-pro"},
+		{Gemini, "POST", "/v1beta/models/gemini-2.5-pro:embedContent", ""},
+		{Gemini, "POST", "/v1beta/models/a:b:generateContent", ""},
+		{Gemini, "POST", "/v1beta/models/:generateContent", ""},
+		{Gemini, "POST", "/v1beta/files", ""},
+		{Gemini, "POST", "/v1beta/cachedContents", ""},
+		{Gemini, "POST", "/v1beta/tunedModels/x:generateContent", ""},
+		{Gemini, "POST", "/upload/v1beta/files", ""},
+		{Gemini, "GET", "/v1beta/models/gemini-2.5-pro:generateContent", ""},
+	}
+	refused := 0
+	for _, tc := range tests {
+		t.Run(string(tc.vendor)+" "+tc.method+" "+tc.path, func(t *testing.T) {
+			hits := api.hits.Load()
+			status, body := call(t, tc.method, tc.vendor.BaseURL(tg.url)+tc.path, "{}", creds[tc.vendor])
+			if tc.upstream == "" {
+				refused++
+				assert.Equal(t, status, http.StatusForbidden, body)
+				assert.Assert(t, is.Contains(body, "sandbox gateway: "+tc.method+" "))
+				assert.Assert(t, is.Contains(body, " is not a call the gateway forwards to "+string(tc.vendor)+" (only "))
+				assert.Equal(t, api.hits.Load(), hits, "a refused call reached the API")
+				return
+			}
+			assert.Equal(t, status, http.StatusOK, body)
+			got := <-api.seen
+			assert.Equal(t, got.Method, tc.method)
+			assert.Equal(t, got.Path, tc.upstream)
+			for k, v := range creds[tc.vendor] {
+				if strings.HasPrefix(k, "Anthropic-") {
+					assert.Equal(t, got.Header.Get(k), v, "header %s not passed through", k)
+				}
+			}
+		})
+	}
+	tg.stop()
+	var denied int
+	for _, e := range tg.logs.events(t) {
+		if e["decision"] == "deny" {
+			denied++
+			assert.Equal(t, e["status"], float64(403))
+		}
+	}
+	assert.Equal(t, denied, refused)
+	assert.Equal(t, apiCallList(Gemini), "POST /v1beta/models/<model>:streamGenerateContent, POST /v1beta/models/<model>:generateContent, "+
+		"POST /v1beta/models/<model>:countTokens, GET /v1beta/models, GET /v1beta/models/<model>")
+}

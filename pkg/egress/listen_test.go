@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -36,7 +37,7 @@ func TestListenInheritedDescriptor(t *testing.T) {
 	assert.NilError(t, err)
 	// The parent's copy goes; the inherited one keeps the socket served.
 	parent.Close()
-	ln, err := Listen("fd:" + itoa(int(f.Fd())))
+	ln, err := Listen("fd:" + itoa(inherit(t, f)))
 	assert.NilError(t, err)
 	defer ln.Close()
 	go func() {
@@ -58,11 +59,11 @@ func TestListenRefusesBadAddresses(t *testing.T) {
 	assert.NilError(t, err)
 	defer notSocket.Close()
 	for addr, want := range map[string]string{
-		"unix:relative.sock":              "must be absolute",
-		"fd:2":                            "want fd:N with N ≥ 3",
-		"fd:x":                            "want fd:N with N ≥ 3",
-		"fd:" + itoa(int(notSocket.Fd())): "not a listening socket",
-		"unix:/no/such/dir/proxy.sock":    "no such file or directory",
+		"unix:relative.sock":                "must be absolute",
+		"fd:2":                              "want fd:N with N ≥ 3",
+		"fd:x":                              "want fd:N with N ≥ 3",
+		"fd:" + itoa(inherit(t, notSocket)): "not a listening socket",
+		"unix:/no/such/dir/proxy.sock":      "no such file or directory",
 	} {
 		ln, err := Listen(addr)
 		if err == nil {
@@ -89,3 +90,15 @@ func TestReadyLineAndStatsAreWhatTheProxyPrints(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func jsonLine(v any) ([]byte, error) { return json.Marshal(v) }
+
+// inherit hands f's descriptor over the way a child process inherits one: as
+// a descriptor of its own, which Listen takes ownership of and closes. Passing
+// f.Fd() itself would close the descriptor twice, the second time (f's Close
+// or finalizer) whatever socket of another test has reused its number.
+func inherit(t *testing.T, f *os.File) int {
+	t.Helper()
+	fd, err := syscall.Dup(int(f.Fd()))
+	assert.NilError(t, err)
+	assert.NilError(t, f.Close())
+	return fd
+}

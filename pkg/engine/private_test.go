@@ -72,8 +72,8 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 		{"CONNECT to a host not allowlisted is refused", []string{"proxy-connect", o.blocked + ":443"}, false, []string{"403 Forbidden", "host " + o.blocked + " is not in the allowlist"}},
 		{"CONNECT to an IP literal is refused", []string{"proxy-connect", o.addr()}, false, []string{"403 Forbidden", "IP address " + o.ip + " is not in the allowlist"}},
 		{"HTTPS to the allowlisted host through the proxy works", []string{"fetch", "https://" + o.name + "/via-proxy"}, true, []string{"200 OK", `{"ok":true}`}},
-		{"the gateway forwards a request carrying the session token", []string{"fetch-env", "$ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY"}, true, []string{"200 OK", `{"ok":true}`}},
-		{"the gateway refuses a wrong session token", []string{"fetch-env", "$ANTHROPIC_BASE_URL/v1/messages", "x-api-key: " + wrongToken}, false, []string{"401 Unauthorized", "wrong session token"}},
+		{"the gateway forwards a request carrying the session token", []string{"fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY"}, true, []string{"200 OK", `{"ok":true}`}},
+		{"the gateway refuses a wrong session token", []string{"fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: " + wrongToken}, false, []string{"401 Unauthorized", "wrong session token"}},
 		{"not root", []string{"id"}, true, []string{"1000:1000"}},
 		{"no capabilities", []string{"caps"}, true, []string{"0000000000000000"}},
 		{"root filesystem is read-only", []string{"write", "/probe"}, false, []string{"read-only file system"}},
@@ -177,7 +177,7 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 		denied := proxyLogDecisions(t, res.ProxyLog, "deny")
 		assert.Check(t, is.Contains(denied, "proxy CONNECT "+o.blocked+" 403"))
 		assert.Check(t, is.Contains(denied, "proxy CONNECT "+o.ip+" 403"))
-		assert.Check(t, is.Contains(denied, "gateway GET anthropic 401"))
+		assert.Check(t, is.Contains(denied, "gateway POST anthropic 401"))
 	})
 	t.Run("hardened, on the internal network only, by inspect", func(t *testing.T) {
 		sc := sandbox.Container

@@ -183,10 +183,16 @@ func lookup(a []string) error {
 	return nil
 }
 
-// fetch GETs a URL through the environment's proxy settings and prints the
-// status line and body. Extra args are "Header: value" pairs.
+// fetch GETs a URL (or sends "METHOD URL") through the environment's proxy
+// settings and prints the status line and body. Extra args are
+// "Header: value" pairs.
 func fetch(a []string) error {
-	req, err := http.NewRequest(http.MethodGet, arg(a, 0, ""), nil)
+	// "POST http://..." sends an empty POST; a bare URL is a GET.
+	method, target := http.MethodGet, arg(a, 0, "")
+	if m, u, ok := strings.Cut(target, " "); ok {
+		method, target = m, u
+	}
+	req, err := http.NewRequest(method, target, nil)
 	if err != nil {
 		return err
 	}

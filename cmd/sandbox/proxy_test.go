@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/org/sandbox-action/pkg/egress"
+	"github.com/org/sandbox-action/pkg/outcome"
 )
 
 const (
@@ -251,4 +253,33 @@ func TestProxyCommandParsesEgressCommandArgs(t *testing.T) {
 
 	// Defaults: the conventional proxy port and nothing else.
 	assert.DeepEqual(t, egress.Command{}.Args(), []string{"proxy", "--listen", ":3128"})
+}
+
+// The end of a private run lists what the proxy refused and the config line
+// that would allow it, from the stats line the proxy printed.
+func TestPrintEgressShowsTheDenyReport(t *testing.T) {
+	rec := egress.NewRecorder(slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	for _, e := range []egress.Event{
+		{Component: "proxy", Method: "CONNECT", Host: "pypi.org", Port: 443, Entry: "pypi.org", Decision: egress.Deny},
+		{Component: "proxy", Method: "CONNECT", Host: "pypi.org", Port: 443, Entry: "pypi.org", Decision: egress.Deny},
+		{Component: "proxy", Method: "CONNECT", Host: "db.internal", Port: 5432, Entry: "db.internal:5432", Address: "172.17.0.3", Decision: egress.Deny},
+		{Component: "proxy", Method: "CONNECT", Host: "api.anthropic.com", Port: 443, Decision: egress.Allow},
+	} {
+		rec.Record(e)
+	}
+	// Through the stats line, as the proxy prints it and the engine reads it.
+	b, err := json.Marshal(rec.Stats())
+	assert.NilError(t, err)
+	st, err := egress.ParseStats(b)
+	assert.NilError(t, err)
+	var stderr bytes.Buffer
+	printEgress(&streams{err: &stderr}, outcome.Outcome{Egress: &st})
+	assert.Equal(t, stderr.String(), `sandbox: egress: proxy 1 allowed, 3 denied, 0 bytes (denied: db.internal×1, pypi.org×2); gateway 0 allowed, 0 denied, 0 bytes
+sandbox: egress: the proxy refused 2 requests to 1 destination not in the allowlist:
+  pypi.org:443 ×2 (in @pypi)
+sandbox: egress: nothing was allowed for them; to allow them, set under network: in .github/sandbox.yml:
+  allow: ["@pypi"]
+sandbox: egress: the proxy refused 1 request to local addresses (allow such an address explicitly only if you mean it):
+  db.internal:5432 → 172.17.0.3 ×1
+`)
 }

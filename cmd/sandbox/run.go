@@ -189,6 +189,14 @@ func (a *agentOutput) result(r agent.Result, wall time.Duration) {
 func printEgress(s *streams, o outcome.Outcome) {
 	if o.Egress != nil {
 		fmt.Fprintf(s.err, "sandbox: egress: %s\n", o.Egress.Summary())
+		// What was refused, and the config line that would allow it:
+		// suggested, never applied.
+		for line := range strings.Lines(o.Egress.DenyReport().String()) {
+			if !strings.HasPrefix(line, " ") {
+				line = "sandbox: " + line
+			}
+			fmt.Fprint(s.err, line)
+		}
 	}
 	if o.Err != nil && o.Engine.ProxyLog != "" {
 		fmt.Fprintf(s.err, "sandbox: egress proxy log (end):\n%s", o.Engine.ProxyLog)

@@ -28,8 +28,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up, err := p.dial(r.Context(), "tcp", t.addr())
-	if reason, refused := refusedDestination(t.Host, err, proxyHint); refused {
-		p.refuse(w, e, http.StatusForbidden, reason)
+	if p.refuseDestination(w, e, t, err) {
 		return
 	}
 	if err != nil {

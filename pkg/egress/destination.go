@@ -191,18 +191,19 @@ func (d *Destinations) dialer(resolver *net.Resolver, explicit func(netip.AddrPo
 // refusedDestination turns a dial error into the reason for a 403 when it
 // was the destination check that failed; hint says how to allow the address
 // on purpose.
-func refusedDestination(host string, err error, hint func(netip.AddrPort) string) (string, bool) {
+func refusedDestination(host string, err error, hint func(netip.AddrPort) string) (reason, addr string, refused bool) {
 	var de *DestinationError
 	if !errors.As(err, &de) {
-		return "", false
+		return "", "", false
 	}
 	if !de.Addr.IsValid() {
-		return fmt.Sprintf("%s: %s", host, de.What), true
+		return fmt.Sprintf("%s: %s", host, de.What), "(unknown)", true
 	}
-	if de.Addr.Addr().String() == host {
-		return fmt.Sprintf("%s is %s; %s", host, de.What, hint(de.Addr)), true
+	addr = de.Addr.Addr().String()
+	if addr == host {
+		return fmt.Sprintf("%s is %s; %s", host, de.What, hint(de.Addr)), addr, true
 	}
-	return fmt.Sprintf("%s resolves to %s, which is %s; %s", host, de.Addr.Addr(), de.What, hint(de.Addr)), true
+	return fmt.Sprintf("%s resolves to %s, which is %s; %s", host, addr, de.What, hint(de.Addr)), addr, true
 }
 
 // hostPort writes ap as an allowlist entry or URL host would: 10.0.0.1:443,

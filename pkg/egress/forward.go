@@ -40,8 +40,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		pr.Out.Host = r.URL.Host
 	}, func(x exchange) {
 		e.Component, e.Decision = componentProxy, Allow
-		if x.Denied {
-			e.Decision = Deny
+		if x.Address != "" {
+			e.Decision, e.Entry, e.Address = Deny, p.entry(t), x.Address
 		}
 		e.Status, e.Reason, e.Bytes = x.Status, x.Reason, x.Bytes
 		e.Duration = time.Since(start)

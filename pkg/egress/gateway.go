@@ -203,8 +203,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pr.SetURL(up.url)
 	}, func(x exchange) {
 		e.Decision, e.Status, e.Reason, e.Bytes = Allow, x.Status, x.Reason, x.Bytes
-		if x.Denied {
-			e.Decision = Deny
+		if x.Address != "" {
+			e.Decision, e.Address = Deny, x.Address
 		}
 		e.Duration = time.Since(start)
 		g.rec.Record(e)

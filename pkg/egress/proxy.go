@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -53,6 +55,7 @@ type ProxyConfig struct {
 // need to hijack the connection).
 type Proxy struct {
 	allow     *Allowlist
+	dests     *Destinations
 	rec       *Recorder
 	dial      DialFunc
 	transport *http.Transport
@@ -74,20 +77,22 @@ func NewProxy(cfg ProxyConfig) *Proxy {
 	if rec == nil {
 		rec = NewRecorder(nil)
 	}
+	dests := cfg.Destinations
+	if dests == nil {
+		dests = hostDestinations()
+	}
 	dial := cfg.Dial
 	if dial == nil {
-		dests := cfg.Destinations
-		if dests == nil {
-			dests = hostDestinations()
-		}
 		dial = dests.dialer(cfg.Resolver, allow.allowsAddr)
 	}
 	p := &Proxy{
 		allow:   allow,
+		dests:   dests,
 		rec:     rec,
 		dial:    withTimeout(dial, cfg.DialTimeout),
 		tunnels: map[net.Conn]struct{}{},
 	}
+	rec.setAllow(allow.Entries())
 	p.transport = &http.Transport{
 		// Never chain to a proxy from this process's environment.
 		Proxy:       nil,
@@ -168,9 +173,37 @@ func writeRefusal(w http.ResponseWriter, status int, msg string) {
 func (p *Proxy) checkTarget(w http.ResponseWriter, e Event, t target) bool {
 	ok, reason := p.allow.allows(t)
 	if !ok {
+		e.Entry = p.entry(t)
+		if t.IP {
+			// An address that the destination check would refuse too is
+			// reported as local, never suggested for the allowlist.
+			if a, err := netip.ParseAddr(t.Host); err == nil && p.dests.Check(netip.AddrPortFrom(a, uint16(t.Port)), nil) != nil {
+				e.Address = t.Host
+			}
+		}
 		p.refuse(w, e, http.StatusForbidden, reason)
 	}
 	return ok
+}
+
+// refuseDestination answers 403 when err says the destination check refused
+// the address t resolved to, and reports whether it did.
+func (p *Proxy) refuseDestination(w http.ResponseWriter, e Event, t target, err error) bool {
+	reason, addr, refused := refusedDestination(t.Host, err, proxyHint)
+	if refused {
+		e.Entry, e.Address = p.entry(t), addr
+		p.refuse(w, e, http.StatusForbidden, reason)
+	}
+	return refused
+}
+
+// entry is the allowlist entry that names t: the host alone when t's port is
+// a default port, else host:port.
+func (p *Proxy) entry(t target) string {
+	if slices.Contains(p.allow.ports, t.Port) {
+		return rule{host: t.Host}.String()
+	}
+	return t.addr()
 }
 
 // Close refuses new tunnels and ends every open one at once.

@@ -16,9 +16,9 @@ type exchange struct {
 	Bytes  int64
 	// Reason says why the exchange failed; empty on success.
 	Reason string
-	// Denied is set when the destination check refused the upstream's
-	// address: a refusal, not a failure.
-	Denied bool
+	// Address is set when the destination check refused the upstream's
+	// address (this address): a refusal, not a failure.
+	Address string
 }
 
 // relayer relays requests to upstreams, shared by the forward proxy and the
@@ -73,8 +73,8 @@ func (rl relayer) serve(w http.ResponseWriter, r *http.Request, rewrite func(*ht
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, out *http.Request, err error) {
-			if reason, ok := refusedDestination(out.URL.Hostname(), err, rl.hint); ok {
-				x.Status, x.Reason, x.Denied = http.StatusForbidden, reason, true
+			if reason, addr, ok := refusedDestination(out.URL.Hostname(), err, rl.hint); ok {
+				x.Status, x.Reason, x.Address = http.StatusForbidden, reason, addr
 				writeRefusal(w, http.StatusForbidden, rl.refusalPrefix+reason)
 				return
 			}

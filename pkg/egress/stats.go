@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log"
@@ -57,6 +58,13 @@ type Event struct {
 	// relayed).
 	Bytes    int64
 	Duration time.Duration
+	// Entry is, for a destination the proxy refused, the allowlist entry
+	// that would name it ("pypi.org", "example.com:8443"): what the deny
+	// report suggests.
+	Entry string
+	// Address is set when the destination was refused by address (see
+	// Destinations): the address it is or resolved to.
+	Address string
 }
 
 // Count is the tally for one host or vendor.
@@ -76,6 +84,26 @@ type Tally struct {
 type Stats struct {
 	Proxy   Tally `json:"proxy"`
 	Gateway Tally `json:"gateway"`
+	// Allow is the proxy's allowlist as given (bundles by name), so that a
+	// deny report can print a whole configuration line.
+	Allow []string `json:"allow,omitempty"`
+	// Denials are the destinations the proxy refused, sorted by target.
+	Denials []Denial `json:"denials,omitempty"`
+}
+
+// Denial counts the requests the proxy refused for one destination.
+type Denial struct {
+	// Target is the destination as host:port, normalised.
+	Target string `json:"target"`
+	// Entry is the allowlist entry that would name it: the host alone when
+	// the port is a default port.
+	Entry string `json:"entry"`
+	// Address is set when the destination was refused by address: it is,
+	// or resolved to, an address of this host, its networks, loopback,
+	// link-local or the like. Such a destination is reported, never
+	// suggested.
+	Address string `json:"address,omitempty"`
+	Count   int64  `json:"count"`
 }
 
 // Recorder logs and counts decisions. It is safe for concurrent use; the
@@ -83,9 +111,12 @@ type Stats struct {
 type Recorder struct {
 	log *slog.Logger
 
-	mu    sync.Mutex
-	stats Stats
+	mu      sync.Mutex
+	stats   Stats
+	denials map[denialKey]int64
 }
+
+type denialKey struct{ target, entry, address string }
 
 // NewRecorder returns a Recorder logging to log (slog.Default when nil).
 func NewRecorder(log *slog.Logger) *Recorder {
@@ -95,7 +126,14 @@ func NewRecorder(log *slog.Logger) *Recorder {
 	return &Recorder{log: log, stats: Stats{
 		Proxy:   Tally{Hosts: map[string]Count{}},
 		Gateway: Tally{Hosts: map[string]Count{}},
-	}}
+	}, denials: map[denialKey]int64{}}
+}
+
+// setAllow records the proxy's allowlist for Stats.
+func (r *Recorder) setAllow(entries []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stats.Allow = slices.Clone(entries)
 }
 
 // errorLog adapts the recorder's logger for net/http's error reports.
@@ -119,6 +157,9 @@ func (r *Recorder) Record(e Event) {
 	}
 	if e.Path != "" {
 		attrs = append(attrs, slog.String("path", truncate(e.Path, maxLoggedPath)))
+	}
+	if e.Address != "" {
+		attrs = append(attrs, slog.String("address", e.Address))
 	}
 	attrs = append(attrs,
 		slog.String("decision", string(e.Decision)),
@@ -153,6 +194,13 @@ func (r *Recorder) Record(e Event) {
 		c.Bytes += e.Bytes
 	}
 	t.Hosts[key] = c
+	if e.Decision == Deny && e.Entry != "" {
+		k := denialKey{target{Host: e.Host, Port: e.Port}.addr(), e.Entry, e.Address}
+		if _, ok := r.denials[k]; !ok && len(r.denials) >= maxKeys {
+			k = denialKey{target: keyOther, entry: keyOther}
+		}
+		r.denials[k]++
+	}
 }
 
 // Stats returns a snapshot of the counts.
@@ -162,6 +210,14 @@ func (r *Recorder) Stats() Stats {
 	s := r.stats
 	s.Proxy.Hosts = maps.Clone(s.Proxy.Hosts)
 	s.Gateway.Hosts = maps.Clone(s.Gateway.Hosts)
+	s.Allow = slices.Clone(s.Allow)
+	s.Denials = nil
+	for k, n := range r.denials {
+		s.Denials = append(s.Denials, Denial{Target: k.target, Entry: k.entry, Address: k.address, Count: n})
+	}
+	slices.SortFunc(s.Denials, func(a, b Denial) int {
+		return cmp.Or(strings.Compare(a.Target, b.Target), strings.Compare(a.Address, b.Address))
+	})
 	return s
 }
 

@@ -93,6 +93,9 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 		probes [][]string
 		// reads must succeed.
 		reads [][]string
+		// statusIn are the directories (relative to the workspace) where
+		// the host runs git status afterwards; "." when empty.
+		statusIn []string
 	}{
 		{
 			name:  "git directory",
@@ -121,6 +124,20 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 				{"write", ".git", "gitdir: fake\n"},
 			},
 			reads: [][]string{{"cat", ".git"}},
+		},
+		{
+			name: "linked worktree inside the workspace",
+			setup: func(t *testing.T) string {
+				ws := gitWorkspace(t)
+				hostGit(t, ws, "worktree", "add", "-q", filepath.Join(ws, "feature"))
+				return ws
+			},
+			probes: [][]string{
+				{"write", "feature/.git", "gitdir: ../fake\n"},
+				{"append", ".git/worktrees/feature/config.worktree", "[core]\n\tfsmonitor = \"touch MARKER\"\n"},
+			},
+			reads:    [][]string{{"cat", "feature/.git"}},
+			statusIn: []string{".", "feature"},
 		},
 		{
 			name: "submodule .git file",
@@ -176,7 +193,12 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 			}
 
 			// The host's plain git runs nothing.
-			hostGit(t, ws, "status")
+			if len(tc.statusIn) == 0 {
+				tc.statusIn = []string{"."}
+			}
+			for _, dir := range tc.statusIn {
+				hostGit(t, filepath.Join(ws, dir), "status")
+			}
 			_, err := os.Stat(marker)
 			assert.Check(t, os.IsNotExist(err), "the host's git status ran a command planted by the sandbox")
 		})

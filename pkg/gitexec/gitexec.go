@@ -56,7 +56,9 @@ import (
 
 // fixed pins the settings git reads under fixed names.
 var fixed = [][2]string{
-	{"core.fsmonitor", "false"},
+	// Empty reads as false where core.fsmonitor is a boolean (git 2.36
+	// and later) and as no hook before.
+	{"core.fsmonitor", ""},
 	{"core.hooksPath", os.DevNull},
 	{"core.sshCommand", "ssh"},
 	{"core.askPass", ""},

@@ -38,10 +38,11 @@ type GitProtection struct {
 //
 // The cases:
 //   - .git is a directory: it is mounted read-only over itself, and so is
-//     every submodule's .git file that git records in it (a submodule's
-//     .git file is a pointer a sandbox could otherwise redirect to a git
-//     directory of its own making; the submodule's own git directory lives
-//     under .git/modules and is already covered).
+//     every .git file inside the workspace that git records in it, of a
+//     submodule or a linked worktree (such a file is a pointer a sandbox
+//     could otherwise redirect to a git directory of its own making; the
+//     git directories themselves live under .git/modules and
+//     .git/worktrees and are already covered).
 //   - .git is a "gitdir:" file (a linked worktree, or a submodule checked
 //     out on its own): the file itself is mounted read-only, for the same
 //     reason, and so are the git directory it names and that directory's
@@ -67,7 +68,7 @@ func ProtectGit(local, host string) (GitProtection, error) {
 		return g, fmt.Errorf("workspace %s: .git is a symlink, which the sandbox could redirect; replace it with the directory or a \"gitdir:\" file", local)
 	case fi.IsDir():
 		g.add(local, host, dotgit)
-		return g, g.submodules(local, host, dotgit)
+		return g, g.pointers(local, host, dotgit)
 	case !fi.Mode().IsRegular():
 		return g, fmt.Errorf("workspace %s: .git is neither a directory nor a file", local)
 	}
@@ -104,7 +105,7 @@ func ProtectGit(local, host string) (GitProtection, error) {
 		g.Notices = append(g.Notices, fmt.Sprintf(
 			"the workspace's git directory %s lies outside it, so the sandbox cannot reach it: git inside the sandbox will not see a repository", gitdir))
 	} else if real, err := filepath.EvalSymlinks(common); err == nil && inside(local, real) {
-		return g, g.submodules(local, host, real)
+		return g, g.pointers(local, host, real)
 	}
 	return g, nil
 }
@@ -131,6 +132,48 @@ func (g *GitProtection) covered(local, host, path string) bool {
 	return false
 }
 
+// pointers protects the .git files inside the workspace that point into
+// the git directory common: those of its linked worktrees and of its
+// submodules.
+func (g *GitProtection) pointers(local, host, common string) error {
+	if err := g.worktrees(local, host, common); err != nil {
+		return err
+	}
+	return g.submodules(local, host, common)
+}
+
+// protectFile mounts file read-only when it is a regular file inside the
+// workspace that no mount covers yet.
+func (g *GitProtection) protectFile(local, host, file string) {
+	real, err := filepath.EvalSymlinks(file)
+	if err != nil || !inside(local, real) {
+		return
+	}
+	if fi, err := os.Lstat(real); err == nil && fi.Mode().IsRegular() && !g.covered(local, host, real) {
+		g.add(local, host, real)
+	}
+}
+
+// worktrees protects the .git files of the linked worktrees of common:
+// common/worktrees/NAME/gitdir names each one.
+func (g *GitProtection) worktrees(local, host, common string) error {
+	entries, err := os.ReadDir(filepath.Join(common, "worktrees"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("workspace worktrees: %w", err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(common, "worktrees", e.Name(), "gitdir"))
+		if err != nil {
+			continue // not a worktree entry git could use either
+		}
+		g.protectFile(local, host, resolvePath(filepath.Join(common, "worktrees", e.Name()), strings.TrimSpace(string(data))))
+	}
+	return nil
+}
+
 // submodules protects the .git files of the submodules whose git
 // directories live in common/modules: each one's config names its working
 // tree (core.worktree), whose .git file points back at it.
@@ -155,14 +198,7 @@ func (g *GitProtection) submodules(local, host, common string) error {
 		if err != nil || !ok {
 			return err
 		}
-		file := filepath.Join(resolvePath(path, wt), ".git")
-		real, err := filepath.EvalSymlinks(file)
-		if err != nil || !inside(local, real) {
-			return nil
-		}
-		if fi, err := os.Lstat(real); err == nil && fi.Mode().IsRegular() && !g.covered(local, host, real) {
-			g.add(local, host, real)
-		}
+		g.protectFile(local, host, filepath.Join(resolvePath(path, wt), ".git"))
 		return nil
 	})
 	if err != nil {

@@ -64,6 +64,11 @@ func TestProtectGit(t *testing.T) {
 			git(t, ws, "commit", "-qm", "add submodules")
 			return ws, []string{".git", "second/.git", "vendor/lib/.git"}
 		}},
+		{name: "linked worktree inside the workspace", setup: func(t *testing.T) (string, []string) {
+			ws := newRepo(t)
+			git(t, ws, "worktree", "add", "-q", filepath.Join(ws, "trees", "feature"))
+			return ws, []string{".git", "trees/feature/.git"}
+		}},
 		{name: "separate git directory inside", setup: func(t *testing.T) (string, []string) {
 			ws, err := filepath.EvalSymlinks(t.TempDir())
 			assert.NilError(t, err)

@@ -30,7 +30,7 @@ const (
 // harness is one action run against the fake GitHub API and the real
 // Docker daemon, with the replay agent as the agent.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	gh   *fakegithub.Server
 	env  map[string]string
 	ws   string
@@ -58,7 +58,7 @@ func (l *lockedBuffer) String() string {
 
 // newHarness prepares a run of event with the payload in testdata, edited
 // by edit when not nil (to derive variants: a draft, a fork, a bot).
-func newHarness(t *testing.T, event, payload string, edit func(map[string]any)) *harness {
+func newHarness(t testing.TB, event, payload string, edit func(map[string]any)) *harness {
 	t.Helper()
 	h := &harness{t: t, gh: fakegithub.New(t), dir: t.TempDir()}
 	h.ws = filepath.Join(h.dir, "workspace")

@@ -32,6 +32,13 @@ type report struct {
 	outcome  *outcome.Outcome
 	// finalWrite is how long the final status comment took to write.
 	finalWrite time.Duration
+	// sandboxStarted is from the action's start to the sandbox's start;
+	// agentExited is when the agent exited, and afterExit from then until
+	// the final status comment was written: the action's own overhead
+	// around the agent.
+	sandboxStarted time.Duration
+	agentExited    time.Time
+	afterExit      time.Duration
 }
 
 // posting is what a dry run would have posted.
@@ -98,7 +105,8 @@ func (r *report) summary(a *action) string {
 			d    time.Duration
 		}{{"prepare", t.Prepare}, {"proxy ready", t.Proxy}, {"create", t.Create}, {"start", t.Start},
 			{"first output", t.FirstOutput}, {"exit", t.Exit}, {"cleanup", t.Cleanup}, {"total", t.Total},
-			{"final comment", r.finalWrite}} {
+			{"final comment", r.finalWrite},
+			{"action start → sandbox started", r.sandboxStarted}, {"agent exit → final comment written", r.afterExit}} {
 			if p.d > 0 {
 				fmt.Fprintf(&b, "| %s | %s |\n", p.name, p.d.Round(time.Millisecond))
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/org/sandbox-action/pkg/agent"
 	"github.com/org/sandbox-action/pkg/engine"
@@ -152,12 +153,19 @@ func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rc 
 		defer restore()
 	}
 	a.gha.Group("Agent")
+	runCalled := time.Now()
 	o := outcome.Run(ctx, e, p, outcome.Options{
 		Stdout:  a.log,
 		Stderr:  a.log,
 		OnEvent: func(ev agent.Event) { fmt.Fprintln(a.log, eventLine(ev)) },
 	})
 	a.gha.EndGroup()
+	// The engine times its phases from runCalled: the sandbox started
+	// after prepare, create and start; the agent exited Exit after the
+	// start call began.
+	t := o.Timings()
+	a.report.sandboxStarted = runCalled.Add(t.Prepare + t.Create + t.Start).Sub(a.begin)
+	a.report.agentExited = runCalled.Add(t.Prepare + t.Create + t.Exit)
 	a.recordOutcome(o)
 	if !o.OK() {
 		a.gha.Errorf("%s", o.Reason)

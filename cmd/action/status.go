@@ -107,6 +107,9 @@ func (s *statusLine) final(st github.Status) {
 	start := time.Now()
 	err := s.write(ctx, full)
 	s.a.report.finalWrite = time.Since(start)
+	if !s.a.report.agentExited.IsZero() {
+		s.a.report.afterExit = time.Since(s.a.report.agentExited)
+	}
 	if err != nil {
 		s.a.gha.Errorf("could not write the final status comment: %v", err)
 		s.a.report.postFailed = true

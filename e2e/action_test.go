@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/internal/fakegithub"
+)
+
+// baseConfig is the base branch's .github/sandbox.yml: it passes the
+// replay agent's settings from the step's environment into the sandbox.
+const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT]\n"
+
+// scenario is one workflow run of the action, end to end.
+type scenario struct {
+	name string
+	// event is GITHUB_EVENT_NAME; payload a file in testdata, adapted to
+	// the test repository, and edit derives a variant of it.
+	event   string
+	payload string
+	edit    func(map[string]any)
+	// transcript is what the replay agent prints (testdata/*.jsonl).
+	transcript string
+	// env is the step's extra environment (REPLAY_*), inputs its `with:`.
+	env    map[string]string
+	inputs map[string]string
+	// config is appended to baseConfig on the base branch.
+	config string
+	// state edits the fake GitHub's seed.
+	state func(*fakegithub.State)
+	// during runs while the action runs (e.g. docker stop).
+	during func(t *testing.T, r *actionRun)
+	// wantCode is the action container's exit code.
+	wantCode int
+	// check asserts on what GitHub received and on the step's files.
+	check func(t *testing.T, res *result)
+}
+
+// result is what a finished scenario left behind.
+type result struct {
+	job     *job
+	gh      *fakeGitHub
+	repo    testRepo
+	state   fakegithub.State
+	outputs map[string]string
+	summary string
+	log     string
+}
+
+// comments are the pull request's conversation, oldest first.
+func (r *result) comments() []*fakegithub.Comment {
+	var out []*fakegithub.Comment
+	for _, c := range r.state.Comments {
+		if c.Repo == repository && c.Issue == prNumber {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// status is the status comment: the one carrying the action's marker.
+// There must be exactly one.
+func (r *result) status(t *testing.T) *fakegithub.Comment {
+	t.Helper()
+	var found []*fakegithub.Comment
+	for _, c := range r.comments() {
+		if strings.Contains(c.Body, "<!-- sandbox-action:status ") {
+			found = append(found, c)
+		}
+	}
+	assert.Equal(t, len(found), 1, "status comments: %+v", found)
+	return found[0]
+}
+
+// assertFinal checks the status comment ended in phase (e.g. "finished
+// successfully"), names the run, links its logs, and agrees with the
+// outputs.
+func (r *result) assertFinal(t *testing.T, phase, conclusion string) *fakegithub.Comment {
+	t.Helper()
+	c := r.status(t)
+	assert.Check(t, is.Contains(c.Body, "Sandbox review: "+phase))
+	assert.Check(t, is.Contains(c.Body, "run=4242 "))
+	assert.Check(t, is.Contains(c.Body, "conclusion="+conclusion+" "))
+	assert.Check(t, is.Contains(c.Body, "[View run logs](https://github.com/"+repository+"/actions/runs/4242)"))
+	assert.Check(t, is.Equal(r.outputs["conclusion"], conclusion))
+	assert.Check(t, is.Equal(r.outputs["comment-id"], strconv.FormatInt(c.ID, 10)))
+	r.assertNoSecretShown(t)
+	return c
+}
+
+// assertNoSecretShown checks that neither the model key nor the GitHub
+// token appears in anything posted, in the log (but for the ::add-mask::
+// commands that tell the runner to hide them) or in the step's files.
+func (r *result) assertNoSecretShown(t *testing.T) {
+	t.Helper()
+	var shown []string
+	for _, c := range r.comments() {
+		shown = append(shown, c.Body)
+	}
+	for _, rv := range r.state.Reviews {
+		shown = append(shown, reviewText(rv))
+	}
+	for _, line := range strings.Split(r.log, "\n") {
+		if !strings.HasPrefix(line, "::add-mask::") {
+			shown = append(shown, line)
+		}
+	}
+	shown = append(shown, r.summary)
+	for _, v := range r.outputs {
+		shown = append(shown, v)
+	}
+	all := strings.Join(shown, "\n")
+	for name, secret := range map[string]string{"model key": modelKey, "GitHub token": fakegithub.DefaultToken} {
+		assert.Check(t, !strings.Contains(all, secret), "the %s was shown", name)
+	}
+}
+
+// reviewScenario is a pull request opened with a review the agent
+// reports as structured output.
+func reviewScenario() scenario {
+	return scenario{
+		name: "pull request opened: one review with anchored comments", event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl",
+		check: func(t *testing.T, res *result) {
+			assert.Equal(t, len(res.state.Reviews), 1, "reviews: %+v", res.state.Reviews)
+			rv := res.state.Reviews[0]
+			assert.Check(t, is.Equal(rv.CommitID, res.repo.headSHA))
+			assert.Check(t, is.Equal(rv.User, fakegithub.DefaultBot.Login))
+			assert.Check(t, is.Equal(rv.Event, "COMMENT"), "the bot requests changes only when the config says so")
+			assert.Check(t, len(rv.Comments) > 0, "no inline comment")
+			for _, c := range rv.Comments {
+				assert.Check(t, strings.Contains(res.repo.diff, "+++ b/"+c.Path) || strings.Contains(res.repo.diff, "--- a/"+c.Path),
+					"inline comment on %s, which is not in the diff", c.Path)
+			}
+			// A finding with a suggestion arrives as a suggestion block.
+			assert.Check(t, is.Contains(reviewText(rv), "```suggestion"))
+			st := res.assertFinal(t, "finished successfully", "success")
+			assert.Check(t, is.Contains(st.Body, fmt.Sprintf("(%d inline,", len(rv.Comments))))
+			assert.Check(t, is.Equal(res.outputs["review-id"], strconv.FormatInt(rv.ID, 10)))
+			assert.Check(t, is.Contains(res.outputs["structured-output"], `"verdict"`))
+			assert.Check(t, res.outputs["session-id"] != "")
+			assert.Check(t, is.Contains(res.summary, "| outcome | success |"))
+		},
+	}
+}
+
+func reviewText(rv *fakegithub.Review) string {
+	var b strings.Builder
+	b.WriteString(rv.Body)
+	for _, c := range rv.Comments {
+		b.WriteString("\n" + c.Body)
+	}
+	return b.String()
+}
+
+// TestActionAsTheRunnerRunsIt runs the action image the way the GitHub
+// runner's container-action handler does, for each scenario, on the
+// default bridge and on a job network.
+func TestActionAsTheRunnerRunsIt(t *testing.T) {
+	for _, sc := range []scenario{
+		reviewScenario(),
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runScenario(t, sc, "bridge")
+			sc.check(t, res)
+			res.job.assertNothingLeft()
+		})
+	}
+}
+
+// TestActionOnAJobNetwork runs the review on a user-defined network, as
+// the runner does when the job has services: the fake API is reached by
+// its name there.
+func TestActionOnAJobNetwork(t *testing.T) {
+	sc := reviewScenario()
+	res := runScenario(t, sc, jobNetwork(t))
+	sc.check(t, res)
+	res.job.assertNothingLeft()
+}
+
+// runScenario runs sc on network and collects what it left.
+func runScenario(t *testing.T, sc scenario, network string) *result {
+	t.Helper()
+	config := baseConfig + sc.config
+	j := newJob(t, network, repository)
+	repo := makeRepo(t, j.workspace, config)
+	state := seed(repo, config)
+	if sc.state != nil {
+		sc.state(&state)
+	}
+	gh := startFakeGitHub(t, network, state)
+
+	j.env["GITHUB_API_URL"] = gh.url
+	j.env["GITHUB_REF"] = "refs/pull/" + strconv.Itoa(prNumber) + "/merge"
+	j.env["GITHUB_SHA"] = repo.headSHA
+	j.env["GITHUB_HEAD_REF"], j.env["GITHUB_BASE_REF"] = repo.head, repo.base
+	j.writeEvent(sc.event, payload(t, sc.payload, repo, sc.edit))
+	for k, v := range map[string]string{
+		"github-token":      fakegithub.DefaultToken,
+		"anthropic-api-key": modelKey,
+		"agent":             "claude",
+		"network":           "public",
+		"image":             agentImage(t),
+	} {
+		j.input(k, v)
+	}
+	for k, v := range sc.inputs {
+		j.input(k, v)
+	}
+	j.env["REPLAY_TRANSCRIPT"] = "/recordings/e2e/" + sc.transcript
+	j.env["REPLAY_DELAY"] = "5ms-10ms"
+	for k, v := range sc.env {
+		j.env[k] = v
+	}
+
+	r := j.start(actionImage(t))
+	if sc.during != nil {
+		sc.during(t, r)
+	}
+	code := r.wait(3 * time.Minute)
+	res := &result{job: j, gh: gh, repo: repo, state: gh.state(), outputs: j.outputs(), summary: j.summary(), log: r.log.String()}
+	t.Logf("writes to GitHub: %s", strings.Join(gh.writes(), ", "))
+	assert.Equal(t, code, sc.wantCode, "action log:\n%s", res.log)
+	return res
+}

@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/org/sandbox-action/internal/testimage"
+)
+
+// Image tags of the action suite, unique to it so that other test binaries
+// building images of their own do not fight over them.
+const (
+	actionTag = "sandbox-action-test/e2e-action:dev"
+	agentTag  = "sandbox-action-test/e2e-agent:dev"
+)
+
+// caBundle is the host's CA bundle, which the action image carries as the
+// release build does.
+const caBundle = "/etc/ssl/certs/ca-certificates.crt"
+
+var (
+	actionOnce sync.Once
+	actionErr  error
+)
+
+// actionImage builds the action image the way the release does: static
+// binaries compiled by the host toolchain, then the repository's own
+// Dockerfile over a context holding them and the CA bundle. Built once per
+// test binary.
+func actionImage(t *testing.T) string {
+	t.Helper()
+	actionOnce.Do(func() { actionErr = buildActionImage(context.Background()) })
+	if actionErr != nil {
+		t.Fatalf("action image: %v", actionErr)
+	}
+	return actionTag
+}
+
+func buildActionImage(ctx context.Context) error {
+	root, err := testimage.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "e2e-action-image")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	for bin, pkg := range map[string]string{"sandbox": "./cmd/sandbox", "action": "./cmd/action"} {
+		if err := testimage.CompileStatic(ctx, pkg, filepath.Join(dir, bin)); err != nil {
+			return err
+		}
+	}
+	ca, err := os.ReadFile(caBundle)
+	if err != nil {
+		return fmt.Errorf("the action image carries a CA bundle (install ca-certificates): %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ca-certificates.crt"), ca, 0o644); err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, "docker", "build", "-q", "-t", actionTag, "-f", filepath.Join(root, "Dockerfile"), dir).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("docker build -f Dockerfile: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// agentImage is the replay agent image with this suite's transcripts under
+// /recordings/e2e/, besides the recordings every replay image has.
+func agentImage(t *testing.T) string {
+	t.Helper()
+	s, err := testimage.ReplaySpec(agentTag)
+	if err != nil {
+		t.Fatalf("replay image: %v", err)
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.jsonl"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts in testdata: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Files["/recordings/e2e/"+filepath.Base(f)] = data
+	}
+	testimage.Ensure(t, s)
+	return agentTag
+}
+
+// actionEntrypoint is what the runner starts in the action's image:
+// action.yml's runs.entrypoint and runs.args when it names them (the runner
+// passes them as --entrypoint and arguments), else the image's own.
+func actionEntrypoint(t *testing.T) (entrypoint string, args []string) {
+	t.Helper()
+	root, err := testimage.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	if os.IsNotExist(err) {
+		return defaultActionEntrypoint, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Runs struct {
+			Using      string   `yaml:"using"`
+			Entrypoint string   `yaml:"entrypoint"`
+			Args       []string `yaml:"args"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(data, &meta); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	if meta.Runs.Using != "docker" {
+		t.Fatalf("action.yml: runs.using is %q; the suite runs a container action (docker)", meta.Runs.Using)
+	}
+	return meta.Runs.Entrypoint, meta.Runs.Args
+}
+
+// defaultActionEntrypoint is used until action.yml names one.
+const defaultActionEntrypoint = "/usr/local/bin/action"

@@ -36,14 +36,14 @@ func BenchmarkActionOverhead(b *testing.B) {
 		docker += t.Create + t.Start
 	}
 	n := time.Duration(b.N)
-	b.ReportMetric(float64((start/n).Milliseconds()), "start-ms")
-	b.ReportMetric(float64((finish/n).Milliseconds()), "finish-ms")
+	b.ReportMetric(float64((start / n).Milliseconds()), "start-ms")
+	b.ReportMetric(float64((finish / n).Milliseconds()), "finish-ms")
 	b.ReportMetric(float64(start/n)/float64(goalStart), "start/goal")
 	b.ReportMetric(float64(finish/n)/float64(goalFinish), "finish/goal")
 	// The daemon's create and start calls are part of the first figure
 	// and grow with the machine's load; the rest is the action's own.
-	b.ReportMetric(float64((docker/n).Milliseconds()), "docker-create+start-ms")
-	b.ReportMetric(float64(((start-docker)/n).Milliseconds()), "own-start-ms")
+	b.ReportMetric(float64((docker / n).Milliseconds()), "docker-create+start-ms")
+	b.ReportMetric(float64(((start - docker) / n).Milliseconds()), "own-start-ms")
 	b.Logf("action start → sandbox started: %s (goal %s, ratio %.2f); agent exit → final comment: %s (goal %s, ratio %.2f)",
 		start/n, goalStart, float64(start/n)/float64(goalStart), finish/n, goalFinish, float64(finish/n)/float64(goalFinish))
 }

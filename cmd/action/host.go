@@ -19,21 +19,21 @@ import (
 // host (tests, a self-hosted runner without a container).
 type pathMap []engine.Bind
 
-// selfMounts finds the action's own container by id (a container action's
-// $HOSTNAME) and returns its bind mounts. A process that is not in a
-// container of this daemon gets the identity map.
-func selfMounts(ctx context.Context, e *engine.Engine, hostname string) (pathMap, error) {
+// selfContainer finds the action's own container by id (a container
+// action's $HOSTNAME) and returns its bind mounts and image. A process that
+// is not in a container of this daemon gets the identity map and no image.
+func selfContainer(ctx context.Context, e *engine.Engine, hostname string) (pathMap, string, error) {
 	if hostname == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	s, err := e.InspectSelf(ctx, hostname)
 	if cerrdefs.IsNotFound(err) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return pathMap(s.Binds), nil
+	return pathMap(s.Binds), s.Image, nil
 }
 
 // host returns p's path on the Docker host: the source of the mount that

@@ -114,6 +114,11 @@ func (r *report) summary(a *action) string {
 		b.WriteString("\n")
 		if o.Egress != nil {
 			fmt.Fprintf(&b, "**Egress:** %s\n\n", o.Egress.Summary())
+			// What was refused, and the config line that would allow it:
+			// suggested, never applied.
+			if d := o.Egress.DenyReport(); !d.Empty() {
+				b.WriteString(d.Markdown() + "\n\n")
+			}
 		}
 	}
 	if len(r.settings) > 0 {

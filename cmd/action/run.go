@@ -190,7 +190,7 @@ func (a *action) plan(ctx context.Context, prompt string, rc *reviewContext) (*e
 }
 
 func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, rc *reviewContext) (plan.Plan, error) {
-	paths, err := selfMounts(ctx, e, a.getenv("HOSTNAME"))
+	paths, self, err := selfContainer(ctx, e, a.getenv("HOSTNAME"))
 	if err != nil {
 		return plan.Plan{}, err
 	}
@@ -208,6 +208,9 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		},
 		CreatedBy: "action",
 		LookupEnv: a.lookupEnv,
+		// The egress proxy of a private run is this very image, run as
+		// `sandbox proxy` (see main).
+		ProxyImage: self,
 	}
 	if rc != nil {
 		req.Agent.Schema = review.Schema(false)

@@ -173,3 +173,55 @@ func TestMaxPRCostRefusesNewRuns(t *testing.T) {
 	assert.Check(t, is.Contains(st, "skipped"))
 	_ = time.Second
 }
+
+func TestNullBodyPullRequestIsReviewed(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.with-null-body.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	assert.Check(t, is.Len(h.gh.Reviews(repo, 2), 1))
+	assert.Check(t, is.Contains(finalStatus(t, h, 2), "finished successfully"))
+}
+
+func TestSynchronizeOfAReviewedHeadIsSkipped(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.synchronize.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	// An earlier run reviewed this very head.
+	assert.Equal(t, newRunOn(t, h), 0)
+	before := len(h.gh.Reviews(repo, 2))
+	h.out = lockedBuffer{}
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	assert.Check(t, is.Len(h.gh.Reviews(repo, 2), before), "the same head is not reviewed twice")
+	st := finalStatus(t, h, 2)
+	assert.Check(t, is.Contains(st, "skipped"))
+	assert.Check(t, is.Contains(st, "was reviewed already"))
+}
+
+// newRunOn runs the harness once and returns its exit code.
+func newRunOn(t *testing.T, h *harness) int {
+	t.Helper()
+	return h.run(context.Background())
+}
+
+func TestRefusedInlineCommentMovesToTheBody(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	h.gh.Fail(fakegithub.ReviewUnprocessable("Divide"))
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	rs := h.gh.Reviews(repo, 2)
+	assert.Assert(t, is.Len(rs, 1), h.out.String())
+	assert.Check(t, is.Contains(rs[0].Body, "Divide"))
+	assert.Check(t, is.Contains(h.out.String(), "moving it into the review body"))
+}
+
+func TestWorkflowDispatchTaskReportsInTheSummary(t *testing.T) {
+	h := newHarness(t, "workflow_dispatch", "workflow_dispatch.json", nil)
+	h.env["GITHUB_REPOSITORY"] = "octo-org/octo-repo"
+	h.env["INPUT_PROMPT"] = "Summarise this repository."
+	h.agent("claude-anchorable.jsonl", "")
+	// Outside a pull request the config comes from the checked-out ref.
+	writeFile(t, h.ws, ".github/sandbox.yml", "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY]\n")
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	assert.Check(t, is.Len(h.gh.Writes(), 0))
+	assert.Check(t, is.Contains(h.summary(), "| outcome | success |"))
+	assert.Check(t, is.Equal(h.outputs()["conclusion"], "success"))
+}

@@ -17,7 +17,9 @@ type Bind struct {
 // does: its mounts and networks. A sandbox it starts is a sibling on the
 // same daemon, so host paths must be named by their Source.
 type Self struct {
-	ID       string
+	ID string
+	// Image is the image the container runs (its id).
+	Image    string
 	Binds    []Bind
 	Networks []string
 }
@@ -31,7 +33,7 @@ func (e *Engine) InspectSelf(ctx context.Context, id string) (Self, error) {
 	if err != nil {
 		return Self{}, fmt.Errorf("inspect own container %s: %w", id, err)
 	}
-	s := Self{ID: info.Container.ID}
+	s := Self{ID: info.Container.ID, Image: info.Container.Image}
 	for _, m := range info.Container.Mounts {
 		if m.Source != "" {
 			s.Binds = append(s.Binds, Bind{Source: m.Source, Destination: m.Destination})

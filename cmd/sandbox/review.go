@@ -5,52 +5,71 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/org/sandbox-action/pkg/agent"
 	"github.com/org/sandbox-action/pkg/review"
 )
 
 type reviewFlags struct {
-	from, diff, since, agent, head string
-	earlier, secretEnv             []string
-	asJSON                         bool
-	opts                           review.Options
-	budget                         review.Budget
+	// runOptions are `sandbox run`'s flags: a live review runs in the same
+	// sandbox (--agent names the agent either way; --prompt adds
+	// instructions to the review prompt).
+	runOptions
+	from, diff, since, head, base string
+	earlier, secretEnv            []string
+	asJSON                        bool
+	opts                          review.Options
+	budget                        review.Budget
 }
 
 func newReviewCmd(s *streams) *cobra.Command {
-	f := &reviewFlags{}
+	f := &reviewFlags{runOptions: runOptions{lookupEnv: s.lookupEnv}}
 	cmd := &cobra.Command{
-		Use:   "review --from TRANSCRIPT --diff FILE",
-		Short: "Print the pull request review a recorded agent run turns into",
-		Long: `Render a recorded agent transcript (the JSONL stream the agent CLI printed)
-and a pull request diff into the review the GitHub Action would post: each
-inline comment under its diff context, the review body, and the status text.
-Nothing is sent anywhere, so a CI run can be reproduced exactly.
+		Use:   "review (--base REF | --from TRANSCRIPT --diff FILE)",
+		Short: "Review local changes in the sandbox, or render a recorded review, as CI would post it",
+		Long: `Print the review the GitHub Action would post: each inline comment under its
+diff context, the review body, and the status text. Nothing is sent anywhere.
+
+With --base, the agent (--agent, or the config file's) reviews the working
+tree's changes since its merge base with REF, in the sandbox, with the same
+prompt, schema and read-only /context directory as in CI; the flags of
+"sandbox run" apply. Progress goes to standard error, the review to standard
+output.
+
+With --from and --diff, a recorded agent transcript (the JSONL stream the
+agent CLI printed) and a pull request diff are rendered without running
+anything, so a CI run can be reproduced exactly.
 
 Earlier review bodies (--earlier, oldest first) make findings they posted
 count as repeats, as on a second push; --since gives the diff of that push.
 
 Exit status: 0 when a review would be posted, 1 when the agent's output gives
 none (no structured output, or output that breaks the schema: the status text
-says which), 2 for a usage or input error.`,
-		Example: `  sandbox review --from run.jsonl --diff pr.diff
+says which), 2 for a usage or input error. With --base, a run that did not end
+well exits as "sandbox run" would (125, 124, 128+N…), after printing what it
+could.`,
+		Example: `  sandbox review --base origin/main --image my-agents:1 --agent claude
+  sandbox review --from run.jsonl --diff pr.diff
   gh pr diff 42 > pr.diff && sandbox review --agent codex --from codex.jsonl --diff pr.diff --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			return usageError(cobra.NoArgs(cmd, args))
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.base != "" {
+				return runLiveReview(cmd, s, f)
+			}
 			return runReview(s, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.from, "from", "", `recorded agent transcript ("-" for standard input)`)
+	f.runOptions.bind(fl)
+	fl.Lookup("prompt").Usage = "instructions added to the review prompt (after the config file's)"
+	fl.Lookup("agent").Usage = "the reviewing agent; with --from, the agent that wrote the transcript (default: detected)"
+	fl.StringVar(&f.base, "base", "", "review the working tree's changes since its merge base with REF, running the agent")
+	fl.StringVar(&f.from, "from", "", `recorded agent transcript ("-" for standard input); --agent names its agent (default: detected)`)
 	fl.StringVar(&f.diff, "diff", "", "the pull request's diff (git diff or GitHub's .diff)")
-	fl.StringVar(&f.agent, "agent", "", "agent that wrote the transcript: "+strings.Join(agent.Names(), ", ")+" (default: detected)")
-	fl.StringVar(&f.head, "head", "local", "head commit recorded in the review's marker")
+	fl.StringVar(&f.head, "head", "local", "with --from: head commit recorded in the review's marker")
 	fl.StringArrayVar(&f.earlier, "earlier", nil, "file holding an earlier review body (repeatable, oldest first)")
 	fl.StringVar(&f.since, "since", "", "diff from the last reviewed head to this one (with --earlier)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the review as JSON (event, body, comments, status, counts)")
@@ -66,7 +85,7 @@ says which), 2 for a usage or input error.`,
 func runReview(s *streams, f *reviewFlags) error {
 	switch {
 	case f.from == "":
-		return usageError(fmt.Errorf("--from is required: the recorded transcript of the agent's run"))
+		return usageError(fmt.Errorf("--base or --from is required: review local changes, or render a recorded run"))
 	case f.diff == "":
 		return usageError(fmt.Errorf("--diff is required: the pull request's diff"))
 	case f.since != "" && len(f.earlier) == 0:
@@ -96,11 +115,6 @@ func runReview(s *streams, f *reviewFlags) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range f.secretEnv {
-		if v, ok := s.lookupEnv(name); ok {
-			f.opts.Secrets = append(f.opts.Secrets, v)
-		}
-	}
 	plan, err := review.Prepare(prep)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -109,8 +123,14 @@ func runReview(s *streams, f *reviewFlags) error {
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	posted := plan.Build(res, f.opts)
-	if err := printReview(s.out, posted, plan, f.asJSON); err != nil {
+	f.opts.Secrets = append(f.opts.Secrets, f.secretValues(res.Agent)...)
+	return printPosted(s, plan, plan.Build(res, f.opts), f.asJSON)
+}
+
+// printPosted prints the review; a run that gives no review to post exits
+// 1, never green.
+func printPosted(s *streams, plan *review.Plan, posted *review.Posted, asJSON bool) error {
+	if err := printReview(s.out, posted, plan, asJSON); err != nil {
 		return err
 	}
 	if !posted.Post {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
 
+	"github.com/org/sandbox-action/internal/testimage"
 	"github.com/org/sandbox-action/pkg/agent"
 	"github.com/org/sandbox-action/pkg/review"
 )
@@ -135,5 +137,74 @@ func TestReviewUsage(t *testing.T) {
 			assert.Equal(t, out, "")
 			assert.Check(t, is.Contains(errOut, tc.want))
 		})
+	}
+}
+
+// A live review runs the agent in the sandbox (the replay agent printing a
+// recorded review) on the working tree's changes, and prints what CI would
+// post.
+func TestReviewLive(t *testing.T) {
+	ws, err := filepath.EvalSymlinks(workspace(t))
+	assert.NilError(t, err)
+	var base strings.Builder
+	base.WriteString("package calc\n\n")
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&base, "// line %d\n", i)
+	}
+	write := func(name, content string) {
+		assert.NilError(t, os.WriteFile(filepath.Join(ws, name), []byte(content), 0o666))
+	}
+	write("calc.go", base.String())
+	hostGit(t, ws, "init", "-q")
+	hostGit(t, ws, "add", "calc.go")
+	hostGit(t, ws, "commit", "-qm", "base")
+	changed := strings.Replace(base.String(), "// line 5\n", "// line 5 changed: divide(a, b) without zero check\nfunc Divide(a, b int) int { return a / b }\n", 1)
+	changed = strings.Replace(changed, "// line 53\n", "// line 53 changed\nvar password = \"hunter2-secret\"\n", 1)
+	write("calc.go", changed)
+	rec, err := os.ReadFile(transcript("claude-anchorable.jsonl"))
+	assert.NilError(t, err)
+	write(".replay.jsonl", string(rec)) // untracked: not part of the diff
+	chmodAll(t, ws)
+
+	env := map[string]string{"CALC_PASSWORD": "hunter2-secret"}
+	code, out, errOut := cli(context.Background(), env, "review", "--base", "HEAD", "--secret-env", "CALC_PASSWORD",
+		"--image", testimage.Replay(t), "--workspace", ws, "--user", "1000:1000",
+		"-e", "REPLAY_DELAY=1ms-2ms", "-e", "REPLAY_TRANSCRIPT=/workspace/.replay.jsonl", "--agent", "claude")
+	assert.Equal(t, code, 0, "stderr: %s\nstdout: %s", errOut, out)
+	// The agent was asked for the review schema, with the context directory.
+	assert.Check(t, is.Contains(errOut, `"--json-schema","{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\"`))
+	assert.Check(t, is.Contains(errOut, "/context/diff.patch"))
+	// The calc.go findings are on lines of the diff: inline, with their
+	// context.
+	assert.Check(t, is.Contains(out, "== Inline comments (3) =="))
+	assert.Check(t, is.Contains(out, "--- calc.go:8 (RIGHT)\n  |  // line 4\n  | -// line 5\n"))
+	assert.Check(t, is.Contains(out, "--- calc.go:56-57 (RIGHT)"))
+	assert.Check(t, is.Contains(out, "--- calc.go:7 (LEFT)"))
+	// The other files are not in this diff: their findings are in the body.
+	assert.Check(t, is.Contains(out, "**Verdict: changes requested** · 7 findings (3 inline, 4 in the review body)"))
+	assert.Check(t, is.Contains(out, "#### `old_helper.go:4` (old side) · major"))
+	head := strings.TrimSpace(hostGit(t, ws, "rev-parse", "HEAD"))
+	assert.Check(t, is.Contains(out, "<!-- sandbox-action:review sha="+head+" fp="))
+	assert.Check(t, !strings.Contains(out, "hunter2-secret"))
+	assert.Check(t, is.Contains(out, "== Status ==\n\nReview posted: "))
+}
+
+func TestReviewLiveUsage(t *testing.T) {
+	ws := gitWorkspace(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--base", "HEAD", "--from", "x.jsonl"}, 2, "--base runs the agent: it takes none of --from"},
+		{[]string{"--base", "HEAD", "--workspace", ws, "--no-such"}, 2, "unknown flag: --no-such"},
+		{[]string{"--base", "HEAD", "--workspace", ws, "--image", "agents:1"}, 2, "--agent is required"},
+		{[]string{"--base", "no-such-ref", "--workspace", ws, "--image", "agents:1", "--agent", "claude"}, exitSandboxError, "--base no-such-ref: git merge-base"},
+		{[]string{"--base", "HEAD", "--workspace", ws, "--image", "agents:1", "--agent", "claude"}, exitSandboxError, "nothing to review: no changes since the merge base with HEAD"},
+	} {
+		code, out, errOut := runReviewCmd(t, nil, tc.args...)
+		assert.Check(t, is.Equal(code, tc.code), "%v: %s", tc.args, errOut)
+		assert.Check(t, is.Equal(out, ""))
+		assert.Check(t, is.Contains(errOut, tc.want))
 	}
 }

@@ -159,7 +159,7 @@ func (r DenyReport) Markdown() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("### Egress refused\n\n")
+	b.WriteString("#### Egress refused\n\n")
 	if len(r.Hosts)+len(r.Local) > 0 {
 		b.WriteString("| Destination | Requests | Why |\n|---|---:|---|\n")
 		for _, d := range r.Hosts {

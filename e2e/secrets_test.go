@@ -48,8 +48,17 @@ func TestPrivateSandboxNeverHoldsTheRealKey(t *testing.T) {
 				assert.NilError(t, os.MkdirAll(filepath.Join(ws, ".github"), 0o755))
 				assert.NilError(t, os.WriteFile(filepath.Join(ws, ".github", "sandbox.yml"), []byte(tc.config), 0o644))
 			}
+			// A config's secrets copy host values in: they apply only once
+			// the file is trusted, in a trust store of this test's own.
+			env := append(os.Environ(), "ANTHROPIC_API_KEY="+key, "XDG_CONFIG_HOME="+t.TempDir())
+			if tc.config != "" {
+				trust := exec.Command(sandboxBin, "trust", "--workspace", ws)
+				trust.Env = env
+				out, err := trust.CombinedOutput()
+				assert.NilError(t, err, "sandbox trust: %s", out)
+			}
 			cmd := exec.Command(sandboxBin, append(args, tc.args...)...)
-			cmd.Env = append(os.Environ(), "ANTHROPIC_API_KEY="+key)
+			cmd.Env = env
 			var stdout, stderr strings.Builder
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()

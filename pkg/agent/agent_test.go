@@ -50,6 +50,13 @@ func TestCommand(t *testing.T) {
 				"--model", "gpt-5.1-codex", "--output-schema", "/tmp/schema.json", "-c", "model_reasoning_effort=high", "--", "Review"}},
 		{"gemini", Request{Prompt: "Review this PR", Model: "gemini-2.5-pro"},
 			[]string{"gemini", "-o", "stream-json", "--approval-mode", "yolo", "-m", "gemini-2.5-pro", "-p", "Review this PR"}},
+		{"gemini", Request{Prompt: "Review", Schema: json.RawMessage(schema), SchemaPath: "/context/schema.json"},
+			[]string{"gemini", "-o", "stream-json", "--approval-mode", "yolo", "-p", "Review\n\nEnd your answer with exactly one fenced code block, " +
+				"opened with ```json, holding your answer as one JSON object that follows this JSON schema:\n" +
+				`{"type":"object","properties":{"summary":{"type":"string"}}}`}},
+		{"gemini", Request{Prompt: "Review", SchemaPath: "/context/schema.json"},
+			[]string{"gemini", "-o", "stream-json", "--approval-mode", "yolo", "-p", "Review\n\nEnd your answer with exactly one fenced code block, " +
+				"opened with ```json, holding your answer as one JSON object that follows the JSON schema in /context/schema.json."}},
 		{"gemini", Request{Prompt: "- a list item first"},
 			[]string{"gemini", "-o", "stream-json", "--approval-mode", "yolo", "-p=- a list item first"}},
 		{"command", Request{Args: []string{"/toolbox", "echo"}, Prompt: "hello"},
@@ -89,7 +96,6 @@ func TestCommandRejects(t *testing.T) {
 			"codex: reads the schema from a file: set Request.SchemaPath to where Schema is in the sandbox"},
 		{"codex", Request{Prompt: "p", MaxTurns: 3, AllowedTools: []string{"Read"}},
 			"codex has no option for allowed tools, max turns"},
-		{"gemini", Request{Prompt: "p", Schema: json.RawMessage(schema)}, "gemini has no option for structured output (schema)"},
 		{"gemini", Request{Prompt: "p", MaxTurns: 3, PermissionMode: "plan"}, "gemini has no option for max turns, permission mode"},
 		{"command", Request{Prompt: "p"}, "command: no program given (Request.Args)"},
 		{"command", Request{Args: []string{"make"}, Model: "m"}, "command has no option for model"},

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -31,11 +32,14 @@ func (gemini) Command(req Request) ([]string, error) {
 		return nil, fmt.Errorf("gemini: %w", err)
 	}
 	if err := unsupported("gemini", map[string]bool{
-		"max turns":                                 req.MaxTurns > 0,
-		"structured output (schema)":                len(req.Schema) > 0 || req.SchemaPath != "",
+		"max turns": req.MaxTurns > 0,
 		"allowed tools (runs --approval-mode yolo)": len(req.AllowedTools) > 0,
-		"permission mode":                           req.PermissionMode != "",
+		"permission mode": req.PermissionMode != "",
 	}); err != nil {
+		return nil, err
+	}
+	prompt, err := geminiSchemaPrompt(req)
+	if err != nil {
 		return nil, err
 	}
 	argv := []string{"gemini", "-o", "stream-json", "--approval-mode", "yolo"}
@@ -43,11 +47,28 @@ func (gemini) Command(req Request) ([]string, error) {
 		argv = append(argv, "-m", req.Model)
 	}
 	argv = append(argv, req.Args...)
-	if strings.HasPrefix(req.Prompt, "-") {
+	if strings.HasPrefix(prompt, "-") {
 		// The option parser would take "-p -x" as two flags.
-		return append(argv, "-p="+req.Prompt), nil
+		return append(argv, "-p="+prompt), nil
 	}
-	return append(argv, "-p", req.Prompt), nil
+	return append(argv, "-p", prompt), nil
+}
+
+// geminiSchemaPrompt asks for structured output in the prompt: Gemini CLI
+// has no schema flag, so the answer is requested as a final fenced JSON
+// block, which the caller extracts from the final message and validates.
+func geminiSchemaPrompt(req Request) (string, error) {
+	switch {
+	case len(req.Schema) > 0:
+		var b bytes.Buffer
+		if err := json.Compact(&b, req.Schema); err != nil {
+			return "", fmt.Errorf("gemini: schema: %w", err)
+		}
+		return req.Prompt + "\n\nEnd your answer with exactly one fenced code block, opened with ```json, holding your answer as one JSON object that follows this JSON schema:\n" + b.String(), nil
+	case req.SchemaPath != "":
+		return req.Prompt + "\n\nEnd your answer with exactly one fenced code block, opened with ```json, holding your answer as one JSON object that follows the JSON schema in " + req.SchemaPath + ".", nil
+	}
+	return req.Prompt, nil
 }
 
 func (gemini) NewParser(emit func(Event)) *Parser {

@@ -47,9 +47,14 @@ func WaitReady(ctx context.Context, rawURL string, interval time.Duration) error
 	defer tick.Stop()
 	var last error
 	for {
-		last = probe(ctx, client, rawURL)
-		if last == nil {
+		err := probe(ctx, client, rawURL)
+		if err == nil {
 			return nil
+		}
+		// An attempt cut short by ctx says nothing about the proxy: report
+		// the last one that got an answer, if any did.
+		if ctx.Err() == nil || last == nil {
+			last = err
 		}
 		select {
 		case <-ctx.Done():

@@ -33,7 +33,7 @@ func TestWaitReadyGivesUp(t *testing.T) {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := WaitReady(ctx, srv.URL+HealthPath, 0)
 	assert.Assert(t, errors.Is(err, context.DeadlineExceeded))

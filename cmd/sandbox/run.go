@@ -70,6 +70,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	// so bad settings are reported before a missing daemon.
 	var d daemon
 	defer d.close()
+	req.ImageLabels = d.imageLabels
 	p, settings, err := plan.Make(ctx, req, d.host)
 	if err == nil {
 		_, err = d.open(ctx)
@@ -122,6 +123,15 @@ func (d *daemon) host(ctx context.Context) (features.Host, error) {
 	}
 	h, err := e.Host(ctx)
 	return features.Host{Runtimes: h.Runtimes, NCPU: h.NCPU}, err
+}
+
+// imageLabels tells plan.Make what the image declares about itself.
+func (d *daemon) imageLabels(ctx context.Context, image string) (map[string]string, error) {
+	e, err := d.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.ImageLabels(ctx, image)
 }
 
 func (d *daemon) close() {

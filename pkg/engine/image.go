@@ -43,3 +43,18 @@ func (e *Engine) ensureImage(ctx context.Context, ref string, pull bool) error {
 	}
 	return nil
 }
+
+// ImageLabels returns the labels of a local image; it never pulls.
+func (e *Engine) ImageLabels(ctx context.Context, ref string) (map[string]string, error) {
+	res, err := e.c.ImageInspect(ctx, ref)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, &ImageMissingError{Image: ref}
+		}
+		return nil, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	if res.Config == nil {
+		return nil, nil
+	}
+	return res.Config.Labels, nil
+}

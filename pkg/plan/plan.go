@@ -51,6 +51,9 @@ type Input struct {
 	Keep bool
 	// Getenv reads the caller's environment, for agent credentials.
 	Getenv func(string) string
+	// ImageLabels are the image's labels, when known: an image that
+	// carries an agent's settings files says so (LabelAgentSettings).
+	ImageLabels map[string]string
 
 	// Private mode only.
 	// ProxyImage holds the `sandbox` binary that serves as egress proxy
@@ -152,11 +155,14 @@ func Build(in Input) (Plan, error) {
 		s.Command = argv
 		p.Agent = in.Agent.Adapter
 		setup := in.Agent.Adapter.Setup()
-		for _, f := range slices.Sorted(maps.Keys(setup.HomeFiles)) {
-			// HOME is a fresh tmpfs: files the CLI needs there must come
-			// with the image.
-			p.Notices = append(p.Notices, fmt.Sprintf("%s reads ~/%s, which the sandbox's empty HOME lacks: put it in the image (%s)",
-				in.Agent.Adapter.Name(), f, setup.HomeFiles[f]))
+		// HOME is a fresh tmpfs: files the CLI needs there must come with
+		// the image, somewhere the CLI also reads; an image that carries
+		// them says so in a label.
+		if !carriesSettings(in.ImageLabels, in.Agent.Adapter.Name()) {
+			for _, f := range slices.Sorted(maps.Keys(setup.HomeFiles)) {
+				p.Notices = append(p.Notices, fmt.Sprintf("%s reads ~/%s, which the sandbox's empty HOME lacks: put it in the image (%s)",
+					in.Agent.Adapter.Name(), f, setup.HomeFiles[f]))
+			}
 		}
 		for _, kv := range setup.Env {
 			name, value, _ := strings.Cut(kv, "=")

@@ -66,6 +66,10 @@ type Request struct {
 	// LookupEnv reads the caller's environment (os.LookupEnv outside
 	// tests); nil means an empty environment.
 	LookupEnv func(string) (string, bool)
+	// ImageLabels, when set, reads the image's labels for an agent that
+	// needs settings files in HOME: an image that declares them (see
+	// LabelAgentSettings) gets no notice. Nil skips the lookup.
+	ImageLabels ImageLabelsFunc
 }
 
 // AgentChoice is the agent part of a request; empty fields fall back to the
@@ -98,6 +102,9 @@ type Settings struct {
 	// Workspace is the absolute host path of the working tree and Owner
 	// its "UID:GID".
 	Workspace, Owner string
+	// ImageLabels are the image's labels when Make read them (see
+	// Request.ImageLabels).
+	ImageLabels map[string]string
 }
 
 // Make resolves a request's settings (flags > config > bundle > type >
@@ -112,6 +119,12 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 	if host != nil {
 		if err := fitHost(ctx, host, &s.Features); err != nil {
 			return Plan{}, s, err
+		}
+	}
+	if req.ImageLabels != nil {
+		if a, err := agentRun(req.Agent, s.Config); err == nil && a != nil && len(a.Adapter.Setup().HomeFiles) > 0 {
+			// A missing image is reported by the run itself.
+			s.ImageLabels, _ = req.ImageLabels(ctx, s.Features.Image)
 		}
 	}
 	p, err := Assemble(req, s)
@@ -162,21 +175,22 @@ func Assemble(req Request, s Settings) (Plan, error) {
 		return Plan{}, err
 	}
 	p, err := Build(Input{
-		Resolved:   s.Features,
-		Workspace:  s.Workspace,
-		Owner:      s.Owner,
-		Command:    req.Command,
-		Env:        env,
-		Agent:      a,
-		RunID:      req.RunID,
-		Name:       req.Name,
-		CreatedBy:  req.CreatedBy,
-		Keep:       req.Keep,
-		Getenv:     getenv(req.LookupEnv),
-		ProxyImage: req.ProxyImage,
-		Outside:    req.Outside,
-		Proxy:      req.Proxy,
-		Mounts:     req.Mounts,
+		Resolved:    s.Features,
+		Workspace:   s.Workspace,
+		Owner:       s.Owner,
+		Command:     req.Command,
+		Env:         env,
+		Agent:       a,
+		RunID:       req.RunID,
+		Name:        req.Name,
+		CreatedBy:   req.CreatedBy,
+		Keep:        req.Keep,
+		Getenv:      getenv(req.LookupEnv),
+		ProxyImage:  req.ProxyImage,
+		Outside:     req.Outside,
+		Proxy:       req.Proxy,
+		Mounts:      req.Mounts,
+		ImageLabels: s.ImageLabels,
 	})
 	return p, err
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/org/sandbox-action/pkg/spec"
@@ -55,8 +56,14 @@ type GitProtection struct {
 //   - .git as a symlink is refused: the link itself would stay writable, so
 //     a sandbox could point it at a directory of its own.
 //   - No .git: nothing to protect.
+//   - A workspace that is itself a git directory (a bare repository), or
+//     lies in one, is refused: its configuration and hooks would be the
+//     sandbox's to write.
 func ProtectGit(local, host string) (GitProtection, error) {
 	var g GitProtection
+	if isGitDir(local) || slices.Contains(strings.Split(filepath.ToSlash(local), "/"), ".git") {
+		return g, fmt.Errorf("workspace %s is, or lies in, a git directory, whose configuration and hooks a sandbox could write: use the working tree", local)
+	}
 	dotgit := filepath.Join(local, ".git")
 	fi, err := os.Lstat(dotgit)
 	switch {
@@ -205,6 +212,17 @@ func (g *GitProtection) submodules(local, host, common string) error {
 		return fmt.Errorf("workspace submodules: %w", err)
 	}
 	return nil
+}
+
+// isGitDir reports whether dir is laid out as a git directory: HEAD,
+// objects and refs, as git's own discovery checks.
+func isGitDir(dir string) bool {
+	for _, p := range []string{"HEAD", "objects", "refs"} {
+		if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // readGitdirFile reads a .git file: one line "gitdir: PATH", PATH relative

@@ -100,6 +100,14 @@ func TestProtectGit(t *testing.T) {
 			assert.NilError(t, os.Rename(filepath.Join(wt, ".git"), filepath.Join(ws, ".git")))
 			return ws, []string{".git", "common"}
 		}},
+		{name: "bare repository", setup: func(t *testing.T) (string, []string) {
+			ws := t.TempDir()
+			git(t, ws, "init", "-q", "--bare")
+			return ws, nil
+		}, wantErr: "is, or lies in, a git directory"},
+		{name: "inside a git directory", setup: func(t *testing.T) (string, []string) {
+			return filepath.Join(newRepo(t), ".git", "hooks"), nil
+		}, wantErr: "is, or lies in, a git directory"},
 		{name: "symlinked .git", setup: func(t *testing.T) (string, []string) {
 			repo := newRepo(t)
 			ws := t.TempDir()

@@ -1,11 +1,14 @@
 package review
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
+
+	"github.com/org/sandbox-action/pkg/agent"
 )
 
 func TestAnchor(t *testing.T) {
@@ -138,7 +141,7 @@ func benchFindings(n, files int) []Finding {
 		if i%5 == 0 {
 			line += 20 // between hunks: to the body
 		}
-		fs[i] = Finding{Path: fmt.Sprintf("pkg/f%03d.go", f), Line: line, Side: side, Severity: SeverityMinor, Body: "finding"}
+		fs[i] = Finding{Path: fmt.Sprintf("pkg/f%03d.go", f), Line: line, Side: side, Severity: SeverityMinor, Body: fmt.Sprintf("finding %d", i)}
 		if i%4 == 0 {
 			fs[i].StartLine = line - 1
 		}
@@ -163,6 +166,36 @@ func BenchmarkAnchor(b *testing.B) {
 		got := Anchor(d, findings)
 		if len(got) != 500 {
 			b.Fatal(len(got))
+		}
+	}
+}
+
+// BenchmarkBuild measures what follows the agent's exit: validating a
+// 500-finding review, anchoring it to a 10 000-line diff, fingerprinting and
+// rendering the body, the comments and the status.
+func BenchmarkBuild(b *testing.B) {
+	d, err := ParseDiff(strings.NewReader(benchDiff(10000)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := Review{Summary: "s", Verdict: VerdictComment, Findings: benchFindings(500, (10000+109)/110)}
+	for i := range r.Findings {
+		if r.Findings[i].Side == SideLeft {
+			continue
+		}
+		sug := "replacement"
+		r.Findings[i].Suggestion = &sug
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := agent.Result{Agent: "claude", StructuredOutput: raw}
+	b.ReportAllocs()
+	for b.Loop() {
+		p := Build(Input{Result: res, Diff: d, Head: "abc", Options: Options{Secrets: []string{"sk-secret-value"}}})
+		if !p.Post || p.Counts.Findings != 500 {
+			b.Fatalf("%+v %v", p.Counts, p.Problems)
 		}
 	}
 }

@@ -10,6 +10,8 @@
 // posts.
 package review
 
+import "encoding/json"
+
 // Verdict is the review's overall conclusion.
 type Verdict string
 
@@ -63,6 +65,24 @@ type Finding struct {
 	// Suggestion replaces lines StartLine..Line; nil for none. An empty
 	// suggestion is meaningful: it deletes the lines.
 	Suggestion *string `json:"suggestion,omitempty"`
+}
+
+// MarshalJSON writes every key of the schema, null where a value does not
+// apply, so a Review marshals back into output the schema accepts.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	var start *int
+	if f.StartLine > 0 {
+		start = &f.StartLine
+	}
+	return json.Marshal(struct {
+		Path       string   `json:"path"`
+		Line       int      `json:"line"`
+		StartLine  *int     `json:"start_line"`
+		Side       Side     `json:"side"`
+		Severity   Severity `json:"severity"`
+		Body       string   `json:"body"`
+		Suggestion *string  `json:"suggestion"`
+	}{f.Path, f.Line, start, f.Side, f.Severity, f.Body, f.Suggestion})
 }
 
 // firstLine is the first line of the finding's range.

@@ -73,6 +73,21 @@ func TestValidateDecodes(t *testing.T) {
 	}})
 }
 
+// A Review marshals back into output the schema accepts (the action's
+// structured-output output).
+func TestReviewRoundTrip(t *testing.T) {
+	sug := "x"
+	r := Review{Summary: "s", Verdict: VerdictComment, Findings: []Finding{
+		{Path: "a.go", Line: 3, Side: SideRight, Severity: SeverityNit, Body: "b"},
+		{Path: "a.go", Line: 3, StartLine: 2, Side: SideRight, Severity: SeverityMajor, Body: "b", Suggestion: &sug},
+	}}
+	raw, err := json.Marshal(r)
+	assert.NilError(t, err)
+	back, err := Validate(raw, false)
+	assert.NilError(t, err)
+	assert.DeepEqual(t, back, r)
+}
+
 // The schema must hold in OpenAI's strict structured-output mode, which Codex
 // uses for --output-schema: every object closed, every property required,
 // every node typed, none of the keywords strict mode refuses.

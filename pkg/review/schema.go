@@ -142,9 +142,34 @@ func Validate(raw []byte, allowApprove bool) (Review, error) {
 // order, and a person reads a stable list more easily.
 func invalid(probs []Problem) *InvalidError {
 	slices.SortStableFunc(probs, func(a, b Problem) int {
-		return cmp.Or(strings.Compare(a.Field, b.Field), strings.Compare(a.Message, b.Message))
+		return cmp.Or(compareFields(a.Field, b.Field), strings.Compare(a.Message, b.Message))
 	})
 	return &InvalidError{probs}
+}
+
+// compareFields orders field names with their indexes as numbers:
+// findings[2] before findings[10].
+func compareFields(a, b string) int {
+	for a != "" && b != "" {
+		ia, ib := strings.IndexByte(a, '['), strings.IndexByte(b, '[')
+		if ia < 0 || ib < 0 || a[:ia] != b[:ib] {
+			break
+		}
+		ea, eb := strings.IndexByte(a[ia:], ']'), strings.IndexByte(b[ib:], ']')
+		if ea < 0 || eb < 0 {
+			break
+		}
+		na, errA := strconv.Atoi(a[ia+1 : ia+ea])
+		nb, errB := strconv.Atoi(b[ib+1 : ib+eb])
+		if errA != nil || errB != nil {
+			break
+		}
+		if na != nb {
+			return cmp.Compare(na, nb)
+		}
+		a, b = a[ia+ea+1:], b[ib+eb+1:]
+	}
+	return strings.Compare(a, b)
 }
 
 // leaves collects the innermost errors: the outer ones only say "validation

@@ -3,6 +3,7 @@ package review
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -71,6 +72,24 @@ func TestValidateDecodes(t *testing.T) {
 		{Path: "a.go", Line: 3, Side: SideLeft, Severity: SeverityMajor, Body: "b"},
 		{Path: "a.go", Line: 3, StartLine: 2, Side: SideRight, Severity: SeverityNit, Body: "b", Suggestion: &empty},
 	}})
+}
+
+func TestProblemsInIndexOrder(t *testing.T) {
+	var fs []string
+	for i := 0; i < 12; i++ {
+		fs = append(fs, `{"path":"a.go","line":"x","start_line":null,"side":"RIGHT","severity":"nit","body":"b","suggestion":null}`)
+	}
+	_, err := Validate([]byte(`{"summary":"s","verdict":"comment","findings":[`+strings.Join(fs, ",")+`]}`), false)
+	var inv *InvalidError
+	assert.Assert(t, errors.As(err, &inv))
+	assert.Equal(t, len(inv.Problems), 12)
+	for i, p := range inv.Problems {
+		assert.Equal(t, p.Field, fmt.Sprintf("findings[%d].line", i))
+	}
+	assert.Check(t, compareFields("findings[2].line", "findings[10].body") < 0)
+	assert.Check(t, compareFields("findings[1].body", "findings[1].line") < 0)
+	assert.Check(t, compareFields("findings[1]", "summary") < 0)
+	assert.Check(t, compareFields("a[x]", "a[y]") < 0)
 }
 
 // A Review marshals back into output the schema accepts (the action's

@@ -199,3 +199,32 @@ func TestCommandIgnoresCallersGitEnvironment(t *testing.T) {
 	_, statErr := os.Stat(marker)
 	assert.Check(t, os.IsNotExist(statErr))
 }
+
+// BenchmarkStatus compares `git status` through Command (which lists the
+// configuration first) with plain git on the same repository.
+func BenchmarkStatus(b *testing.B) {
+	dir := b.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=b", "-c", "user.email=b@example.invalid", "commit", "-q", "--allow-empty", "-m", "i"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %s: %v: %s", args, err, out)
+		}
+	}
+	b.Run("plain", func(b *testing.B) {
+		for range b.N {
+			cmd := exec.Command("git", "status", "--porcelain")
+			cmd.Dir = dir
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gitexec", func(b *testing.B) {
+		for range b.N {
+			if _, err := gitexec.Output(context.Background(), dir, "status", "--porcelain"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

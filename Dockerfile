@@ -14,6 +14,13 @@
 # untrusted runs in it: the sandbox and the proxy containers it starts set
 # their own non-root users.
 FROM scratch
+ARG VERSION=dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="sandbox-action" \
+      org.opencontainers.image.description="Runs AI coding agents headless in a locked-down Docker sandbox and reports to the pull request" \
+      org.opencontainers.image.source="https://github.com/org/sandbox-action" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY sandbox /usr/local/bin/sandbox
 COPY action /usr/local/bin/action

@@ -5,12 +5,15 @@ GO        ?= go
 IMAGE     ?= sandbox-action:dev
 REPLAY    ?= sandbox-action/replay-agent:dev
 GOFLAGS_STATIC = CGO_ENABLED=0 GOOS=linux
-LDFLAGS   = -s -w -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   = -s -w -X main.version=$(VERSION)
+IMAGE_MAX_BYTES ?= 20000000
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
 SUDO      ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench build images image replay-image gvisor clean
+.PHONY: demo test bench build images image image-size replay-image gvisor clean
 
 ## demo: build the images and run the replay agent in the sandbox on this repository.
 demo: build images
@@ -50,7 +53,17 @@ image: build
 	@test -r $(CA_BUNDLE) || { echo "no CA bundle at $(CA_BUNDLE): install Debian's ca-certificates"; exit 1; }
 	rm -rf dist/image && mkdir -p dist/image
 	cp bin/sandbox bin/action $(CA_BUNDLE) dist/image/
-	docker build -q -t $(IMAGE) -f Dockerfile dist/image
+	docker build -q -t $(IMAGE) -f Dockerfile \
+		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) dist/image
+
+## image-size: the product image must stay within IMAGE_MAX_BYTES (20 MB),
+## as docker images counts it (uncompressed); the compressed size is what a
+## runner pulls.
+image-size: image
+	@size=$$(docker image inspect -f '{{.Size}}' $(IMAGE)); \
+	gz=$$(docker save $(IMAGE) | gzip -c | wc -c); \
+	echo "$(IMAGE): $$size bytes ($$gz compressed), limit $(IMAGE_MAX_BYTES)"; \
+	test $$size -le $(IMAGE_MAX_BYTES) || { echo "$(IMAGE) is larger than $(IMAGE_MAX_BYTES) bytes"; exit 1; }
 
 ## replay-image: a scratch image whose claude/codex/gemini replay recorded transcripts.
 replay-image:

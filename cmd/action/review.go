@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -76,6 +77,13 @@ func (a *action) postReview(ctx context.Context, pr *github.PullRequest, rc *rev
 		Decision: rc.decision,
 		Options:  review.Options{Secrets: a.in.secrets()},
 	})
+	if p.Review != nil {
+		// The output is the validated review, scrubbed, rather than the
+		// agent's raw answer.
+		if b, err := json.Marshal(p.Review); err == nil {
+			a.report.outputs["structured-output"] = string(b)
+		}
+	}
 	if !p.Post {
 		a.gha.Warningf("%s", oneLine(p.Status))
 		return p.Status

@@ -23,6 +23,10 @@ const (
 	jobTask   = "task"
 )
 
+// testHookBeforeRun, set only by tests, runs just before the agent starts
+// (a panic there proves the status comment still ends).
+var testHookBeforeRun func()
+
 // DefaultAgentImage is the agent image a run uses when neither the image
 // input nor the config names one: the project's agent image, released
 // with the action.
@@ -151,6 +155,9 @@ func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rc 
 			return outcome.Outcome{}, false
 		}
 		defer restore()
+	}
+	if testHookBeforeRun != nil {
+		testHookBeforeRun()
 	}
 	a.gha.Group("Agent")
 	runCalled := time.Now()

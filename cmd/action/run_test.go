@@ -225,3 +225,15 @@ func TestWorkflowDispatchTaskReportsInTheSummary(t *testing.T) {
 	assert.Check(t, is.Contains(h.summary(), "| outcome | success |"))
 	assert.Check(t, is.Equal(h.outputs()["conclusion"], "success"))
 }
+
+func TestPanicStillEndsTheStatusComment(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	testHookBeforeRun = func() { panic("bug in the action") }
+	defer func() { testHookBeforeRun = nil }()
+	assert.Equal(t, h.run(context.Background()), 1, h.out.String())
+	st := finalStatus(t, h, 2)
+	assert.Check(t, is.Contains(st, "failed"))
+	assert.Check(t, is.Contains(st, "the action failed unexpectedly: bug in the action"))
+	assert.Check(t, is.Equal(h.outputs()["conclusion"], "failure"))
+}

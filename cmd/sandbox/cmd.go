@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/sandbox-action/pkg/plan"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 func newCmdCmd(s *streams) *cobra.Command {
@@ -33,6 +34,11 @@ The timeout has no docker flag; sandbox run enforces it.`,
 			}
 			for _, n := range p.Notices {
 				fmt.Fprintf(s.err, "sandbox: %s\n", n)
+			}
+			// The line names the seccomp profile's file; it must exist
+			// when the line is pasted.
+			if _, err := spec.EnsureSeccompFile(); err != nil {
+				return &exitError{code: exitSandboxError, err: err}
 			}
 			fmt.Fprintln(s.out, p.Run.Script())
 			return nil

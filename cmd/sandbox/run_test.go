@@ -16,6 +16,7 @@ import (
 	"gotest.tools/v3/poll"
 
 	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // cli runs the sandbox CLI in-process with env as its whole environment.
@@ -140,6 +141,7 @@ func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 	// The run id and the workspace path vary from run to run.
 	out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
 	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
+	out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
 	golden.Assert(t, out, "cmd-public.golden")
 }
 
@@ -155,6 +157,7 @@ func TestCmdPrintsThePrivateModeScript(t *testing.T) {
 	out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
 	out = regexp.MustCompile(`sandbox-[0-9a-f]{12}`).ReplaceAllString(out, "sandbox-RUNID")
 	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
+	out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
 	golden.Assert(t, out, "cmd-private.golden")
 }
 

@@ -49,3 +49,17 @@ func TestRunRefusesAWorkspaceOrUserThatReachesTheDaemon(t *testing.T) {
 	assert.Check(t, is.Equal(out, "1000:0\n"))
 	assert.Check(t, is.Contains(errOut, "root"))
 }
+
+// ptrace is refused in the sandbox by default (the seccomp profile) and
+// allowed by --relax ptrace, which says so.
+func TestPtraceIsRefusedUnlessRelaxed(t *testing.T) {
+	ws := workspace(t)
+	code, out, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, "--", "/toolbox", "ptrace", "seize", "1")...)
+	assert.Check(t, is.Equal(code, 1), "stdout: %s\nstderr: %s", out, errOut)
+	assert.Check(t, is.Contains(errOut, "operation not permitted"))
+
+	code, out, errOut = cli(context.Background(), nil, toolboxArgs(t, ws, "--relax", "ptrace", "--", "/toolbox", "ptrace", "seize", "1")...)
+	assert.Check(t, is.Equal(code, 0), "stdout: %s\nstderr: %s", out, errOut)
+	assert.Check(t, is.Equal(out, "traced 1\n"))
+	assert.Check(t, is.Contains(errOut, "processes may ptrace each other"))
+}

@@ -36,6 +36,7 @@
 //	  new_privileges: false
 //	  capabilities: false
 //	  no_init: false
+//	  ptrace: false
 //
 // Parsing is strict: an unknown key, a value of the wrong kind and an invalid
 // value are errors naming the file, line, column and key, so a typo cannot
@@ -123,6 +124,7 @@ type Relax struct {
 	NewPrivileges *bool `yaml:"new_privileges"`
 	Capabilities  *bool `yaml:"capabilities"`
 	NoInit        *bool `yaml:"no_init"`
+	Ptrace        *bool `yaml:"ptrace"`
 }
 
 // Find returns the config file of a workspace: DefaultPath, or

@@ -37,7 +37,7 @@ func TestLoadFull(t *testing.T) {
 			User:    new("1001:1001"),
 			Relax: features.Relax{
 				Root: new(false), WritableRoot: new(false), NewPrivileges: new(false),
-				Capabilities: new(false), NoInit: new(true),
+				Capabilities: new(false), NoInit: new(true), Ptrace: new(false),
 			},
 		},
 	})
@@ -138,7 +138,7 @@ func TestParseErrors(t *testing.T) {
 			want: []string{
 				`sandbox.yml:3:3: unknown key "allowlist" in network (valid: allow, mode)`,
 				`sandbox.yml:5:3: unknown key "maxturns" in agent (valid: allowed_tools, max_turns, model, name, prompt)`,
-				`sandbox.yml:7:3: unknown key "seccomp" in relax (valid: capabilities, new_privileges, no_init, root, writable_root)`,
+				`sandbox.yml:7:3: unknown key "seccomp" in relax (valid: capabilities, new_privileges, no_init, ptrace, root, writable_root)`,
 			},
 		},
 		{

@@ -87,6 +87,7 @@ func (f *File) validate(pos map[string]*yaml.Node) (features.Layer, error) {
 		NewPrivileges: f.Relax.NewPrivileges,
 		Capabilities:  f.Relax.Capabilities,
 		NoInit:        f.Relax.NoInit,
+		Ptrace:        f.Relax.Ptrace,
 	}
 	v.checkEnv(f.Env, f.Secrets)
 	v.checkAgent(f.Agent)

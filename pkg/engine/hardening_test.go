@@ -44,6 +44,10 @@ func TestSandboxIsHardenedFromInside(t *testing.T) {
 			{name: "workspace writable", args: []string{"write", "/workspace/probe"}},
 			{name: "workdir is workspace", args: []string{"pwd"}, wantOut: "/workspace"},
 			{name: "no docker socket", args: []string{"cat", "/var/run/docker.sock"}, wantCode: 1, wantOut: "no such file"},
+			// PID 1 (docker-init) runs as the sandbox user: tracing it
+			// would stop it and hang the run until its timeout.
+			{name: "no ptrace attach of PID 1", args: []string{"ptrace", "attach", "1"}, wantCode: 1, wantOut: "operation not permitted"},
+			{name: "no ptrace seize of PID 1", args: []string{"ptrace", "seize", "1"}, wantCode: 1, wantOut: "operation not permitted"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				want := tc.wantOut

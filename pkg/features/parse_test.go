@@ -129,7 +129,7 @@ func TestParseRelax(t *testing.T) {
 	assert.DeepEqual(t, r, Relax{Root: new(true), WritableRoot: new(true), NoInit: new(true)})
 
 	_, err = ParseRelax([]string{"root", "seccomp"})
-	assert.Error(t, err, `unknown hardening default "seccomp" (valid: root, writable_root, new_privileges, capabilities, no_init)`)
+	assert.Error(t, err, `unknown hardening default "seccomp" (valid: root, writable_root, new_privileges, capabilities, no_init, ptrace)`)
 }
 
 // The formatters must produce what the parsers read back, since summaries

@@ -16,6 +16,7 @@ type Relax struct {
 	NewPrivileges *bool
 	Capabilities  *bool
 	NoInit        *bool
+	Ptrace        *bool
 }
 
 // relaxation ties one hardening default to its name (the config key under
@@ -38,6 +39,8 @@ var relaxations = []relaxation{
 		func(r *Relax) **bool { return &r.Capabilities }, func(r *spec.Relax) *bool { return &r.Capabilities }},
 	{"no_init", "the command runs as PID 1 without an init process",
 		func(r *Relax) **bool { return &r.NoInit }, func(r *spec.Relax) *bool { return &r.NoInit }},
+	{"ptrace", "processes may ptrace each other, PID 1 included (Docker's default seccomp profile)",
+		func(r *Relax) **bool { return &r.Ptrace }, func(r *spec.Relax) *bool { return &r.Ptrace }},
 }
 
 // RelaxNames lists the names ParseRelax accepts.

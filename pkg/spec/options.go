@@ -100,6 +100,13 @@ func (s RunSpec) options() []option {
 			r.host.SecurityOpt = append(r.host.SecurityOpt, "no-new-privileges")
 		})
 	}
+	if !s.Relax.Ptrace {
+		// The CLI reads the profile from a file and sends its compact JSON;
+		// the API request carries that JSON directly.
+		add("--security-opt", "seccomp="+SeccompFile, func(r *request) {
+			r.host.SecurityOpt = append(r.host.SecurityOpt, "seccomp="+string(seccompProfile))
+		})
+	}
 	if !s.Relax.Capabilities {
 		add("--cap-drop", "ALL", func(r *request) { r.host.CapDrop = append(r.host.CapDrop, "ALL") })
 	}

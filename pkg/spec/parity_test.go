@@ -79,7 +79,7 @@ func TestParity(t *testing.T) {
 		{"relaxed", func(_ *testing.T, s *spec.RunSpec) {
 			s.User = ""
 			s.Remove = false
-			s.Relax = spec.Relax{Root: true, WritableRoot: true, NewPrivileges: true, Capabilities: true, NoInit: true}
+			s.Relax = spec.Relax{Root: true, WritableRoot: true, NewPrivileges: true, Capabilities: true, NoInit: true, Ptrace: true}
 		}},
 		{"limits", func(_ *testing.T, s *spec.RunSpec) {
 			s.Limits = spec.Limits{MemoryBytes: 7_000_001, NanoCPUs: 1_250_000_000, PidsLimit: 64}
@@ -152,6 +152,10 @@ const entrypointImage = "sandbox-action-test/spec-entrypoint:dev"
 // secrets exported in the CLI's environment as a person would.
 func createWithCLI(t *testing.T, c *client.Client, s spec.RunSpec) string {
 	t.Helper()
+	// The CLI reads the seccomp profile from the file the line names, as
+	// it would after `sandbox cmd` has printed it.
+	_, err := spec.EnsureSeccompFile()
+	assert.NilError(t, err)
 	args := s.Args()
 	assert.Equal(t, args[1], "run")
 	args[1] = "create"

@@ -151,4 +151,7 @@ type Relax struct {
 	Capabilities bool
 	// NoInit runs the command as PID 1 without an init process.
 	NoInit bool
+	// Ptrace gives the container Docker's default seccomp profile instead
+	// of SeccompProfile, which refuses ptrace.
+	Ptrace bool
 }

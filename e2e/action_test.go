@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -165,6 +170,120 @@ func reviewText(rv *fakegithub.Review) string {
 func TestActionAsTheRunnerRunsIt(t *testing.T) {
 	for _, sc := range []scenario{
 		reviewScenario(),
+		{
+			name: "review command: eyes and a review", event: "issue_comment", payload: "issue_comment.created.on-pr.json",
+			transcript: "claude-anchorable.jsonl", state: withComment(author, "@sandbox-bot review"),
+			check: func(t *testing.T, res *result) {
+				assert.Check(t, is.DeepEqual(reactions(res), []string{"eyes on " + commentIDString + " by " + fakegithub.DefaultBot.Login}))
+				assert.Check(t, is.Len(res.state.Reviews, 1))
+				res.assertFinal(t, "finished successfully", "success")
+			},
+		},
+		{
+			name: "unknown command: a reply listing the commands", event: "issue_comment", payload: "issue_comment.created.on-pr.json",
+			edit: commentBody("@sandbox-bot deploy to production"), state: withComment(author, "@sandbox-bot deploy to production"),
+			transcript: "claude-anchorable.jsonl",
+			check: func(t *testing.T, res *result) {
+				reply := res.onlyReply(t)
+				assert.Check(t, is.Contains(reply, "I don't know the command `@sandbox-bot deploy to production`"))
+				for _, c := range []string{"review", "fix merge conflicts", "address the issues", "help"} {
+					assert.Check(t, is.Contains(reply, "`@sandbox-bot "+c+"`"))
+				}
+				assert.Check(t, is.Len(reactions(res), 0), "no eyes for a command it does not run")
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+				res.assertNoSecretShown(t)
+			},
+		},
+		{
+			name: "non-collaborator: refused politely", event: "issue_comment", payload: "issue_comment.created.on-pr.json",
+			edit: func(m map[string]any) { dig(m, "comment", "user")["login"] = "mallory" },
+			state: func(s *fakegithub.State) {
+				s.Users = append(s.Users, fakegithub.User{Login: "mallory", Type: "User", ID: 666})
+				s.Permissions[repository]["mallory"] = "read"
+				withComment("mallory", "@sandbox-bot review")(s)
+			},
+			transcript: "claude-anchorable.jsonl",
+			check: func(t *testing.T, res *result) {
+				reply := res.onlyReply(t)
+				assert.Check(t, is.Contains(reply, "@mallory, sorry: running commands needs write permission on this repository, and you have read."))
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+				assert.Check(t, is.Len(reactions(res), 0))
+			},
+		},
+		{
+			name: "agent fails: failed with its stderr tail", event: "pull_request", payload: "pull_request.opened.json",
+			transcript: "auth-failure-not-logged-in-2.1.141.jsonl", env: map[string]string{"REPLAY_EXIT": "1"}, wantCode: 1,
+			check: func(t *testing.T, res *result) {
+				st := res.assertFinal(t, "failed", "failure")
+				assert.Check(t, is.Contains(st.Body, "Agent stderr (last lines)"))
+				// The replay agent's one stderr line: its argv.
+				assert.Check(t, is.Contains(st.Body, "replayagent: argv"))
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+			},
+		},
+		{
+			name: "no structured output: the fallback text", event: "pull_request", payload: "pull_request.opened.json",
+			transcript: "stream-success-text-only-2.1.195.jsonl",
+			check: func(t *testing.T, res *result) {
+				st := res.assertFinal(t, "finished successfully", "success")
+				assert.Check(t, is.Contains(st.Body, "Review completed but no structured output found"))
+				final := finalText(t, "stream-success-text-only-2.1.195.jsonl")
+				assert.Check(t, is.Contains(st.Body, firstLine(final)))
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+			},
+		},
+		{
+			name: "timeout: timed out", event: "pull_request", payload: "pull_request.opened.json",
+			transcript: "claude-anchorable.jsonl", config: "timeout: 4s\n", env: map[string]string{"REPLAY_DELAY": "2s"}, wantCode: 1,
+			check: func(t *testing.T, res *result) {
+				res.assertFinal(t, "timed out", "timed_out")
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+			},
+		},
+		{
+			name: "docker stop mid-run: cancelled, nothing left", event: "pull_request", payload: "pull_request.opened.json",
+			transcript: "claude-anchorable.jsonl", env: map[string]string{"REPLAY_DELAY": "3s"}, wantCode: 1,
+			during: func(t *testing.T, r *actionRun) {
+				// The sandbox is being started once the agent's log group
+				// opens; the replayed agent then runs for about 20 s.
+				r.log.waitFor(t, regexp.MustCompile(`^::group::Agent`), 2*time.Minute)
+				time.Sleep(2 * time.Second)
+				began := time.Now()
+				// As the runner cancels a container action: docker stop,
+				// SIGTERM then SIGKILL after 10 s.
+				out, err := exec.Command("docker", "stop", "-t", "10", r.j.name).CombinedOutput()
+				assert.NilError(t, err, "%s", out)
+				took := time.Since(began)
+				t.Logf("docker stop took %s", took.Round(time.Millisecond))
+				assert.Check(t, took < 10*time.Second, "the action needed SIGKILL: it took %s", took)
+			},
+			check: func(t *testing.T, res *result) {
+				st := res.assertFinal(t, "cancelled", "cancelled")
+				assert.Check(t, is.Contains(st.Body, "the sandbox was stopped and removed"))
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+			},
+		},
+		{
+			name: "fork without secrets: the explanation, no crash", event: "pull_request", payload: "pull_request.opened.json",
+			edit: func(m map[string]any) {
+				dig(m, "pull_request", "head", "repo")["full_name"] = "forker/Hello-World"
+			},
+			// A fork's run gets no secrets and a read-only token.
+			inputs: map[string]string{"anthropic-api-key": ""},
+			state: func(s *fakegithub.State) {
+				s.Users[0].ReadOnly = true
+				s.Pulls[0].Head.Repo = "forker/Hello-World"
+			},
+			transcript: "claude-anchorable.jsonl",
+			check: func(t *testing.T, res *result) {
+				assert.Check(t, is.Contains(res.log, "comes from the fork forker/Hello-World"))
+				assert.Check(t, is.Contains(res.summary, "comes from the fork forker/Hello-World"))
+				assert.Check(t, is.Contains(res.summary, "never check out a fork's code in a pull_request_target workflow"))
+				assert.Check(t, !strings.Contains(res.log, "panic"), "log: %s", res.log)
+				assert.Check(t, is.Len(res.state.Reviews, 0))
+				assert.Check(t, is.Len(res.comments(), 0), "a read-only token posts nothing")
+			},
+		},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
@@ -213,6 +332,10 @@ func runScenario(t *testing.T, sc scenario, network string) *result {
 	}
 	for k, v := range sc.inputs {
 		j.input(k, v)
+		if v == "" {
+			// Not given at all, as a secret a run does not get.
+			delete(j.env, "INPUT_"+strings.ToUpper(k))
+		}
 	}
 	j.env["REPLAY_TRANSCRIPT"] = "/recordings/e2e/" + sc.transcript
 	j.env["REPLAY_DELAY"] = "5ms-10ms"
@@ -229,4 +352,71 @@ func runScenario(t *testing.T, sc scenario, network string) *result {
 	t.Logf("writes to GitHub: %s", strings.Join(gh.writes(), ", "))
 	assert.Equal(t, code, sc.wantCode, "action log:\n%s", res.log)
 	return res
+}
+
+// commentID is the id of the payload's comment (issue_comment fixtures).
+const (
+	commentID       = 492700400
+	commentIDString = "492700400"
+)
+
+// withComment seeds the payload's comment, by login, with body.
+func withComment(login, body string) func(*fakegithub.State) {
+	return func(s *fakegithub.State) {
+		s.Comments = append(s.Comments, &fakegithub.Comment{ID: commentID, Repo: repository, Issue: prNumber, User: login, Body: body,
+			CreatedAt: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)})
+	}
+}
+
+// commentBody derives a payload whose comment says body.
+func commentBody(body string) func(map[string]any) {
+	return func(m map[string]any) { dig(m, "comment")["body"] = body }
+}
+
+// reactions lists the reactions as "content on comment by user".
+func reactions(res *result) []string {
+	var out []string
+	for _, r := range res.state.Reactions {
+		out = append(out, fmt.Sprintf("%s on %d by %s", r.Content, r.CommentID, r.User))
+	}
+	return out
+}
+
+// onlyReply is the one comment the action posted besides the command:
+// a reply, with no status comment.
+func (r *result) onlyReply(t *testing.T) string {
+	t.Helper()
+	var posted []string
+	for _, c := range r.comments() {
+		if c.ID != commentID {
+			posted = append(posted, c.Body)
+		}
+	}
+	assert.Assert(t, is.Len(posted, 1), "comments posted: %q", posted)
+	assert.Check(t, !strings.Contains(posted[0], "<!-- sandbox-action:status "), "a reply, not a status comment")
+	return posted[0]
+}
+
+// finalText is the final answer a Claude transcript reports (its result
+// line's "result").
+func finalText(t *testing.T, transcript string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", transcript))
+	assert.NilError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		var ev struct {
+			Type   string `json:"type"`
+			Result string `json:"result"`
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "result" {
+			return ev.Result
+		}
+	}
+	t.Fatalf("%s has no result line", transcript)
+	return ""
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/org/sandbox-action/pkg/config"
 )
@@ -85,4 +86,33 @@ func loadConfig(req Request, ws string) (*config.File, error) {
 		}
 	}
 	return c.File, nil
+}
+
+// checkEnvFiles refuses an env file inside the workspace ws that copies a
+// variable from the caller's environment (a line with a NAME alone). Such a
+// file is data a sandbox may have written, like the config file: a line
+// added to it would copy a host secret into the next run. Lines that set
+// NAME=VALUE only give the sandbox values it could have written itself.
+func checkEnvFiles(files []string, ws string) error {
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			continue // reading the file reports it
+		}
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil || !inside(ws, real) {
+			continue
+		}
+		lines, err := readEnvFile(f)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if !strings.Contains(l, "=") {
+				return fmt.Errorf("--env-file %s: %s copies a value from your environment, which an env file inside the workspace "+
+					"(data a sandbox run may have written) may not do: pass -e %s, or keep the file outside the workspace", f, l, l)
+			}
+		}
+	}
+	return nil
 }

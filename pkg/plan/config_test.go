@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -137,4 +138,27 @@ func TestWorkspaceConfigSymlinkOutIsRefused(t *testing.T) {
 	s, err := Resolve(Request{Workspace: ws})
 	assert.NilError(t, err)
 	assert.Check(t, is.Equal(s.Features.Image, "inside"))
+}
+
+func TestEnvFileInTheWorkspaceMayNotCopyHostValues(t *testing.T) {
+	ws := configWorkspace(t, "image: a\n")
+	env := map[string]string{"HOST_SECRET": "s3cr3t"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	inside := filepath.Join(ws, ".env")
+	assert.NilError(t, os.WriteFile(inside, []byte("A=1\nHOST_SECRET\n"), 0o644))
+	_, _, err := Make(context.Background(), Request{Workspace: ws, EnvFiles: []string{inside}, Command: []string{"x"}, LookupEnv: lookup}, nil)
+	assert.Check(t, is.ErrorContains(err, "HOST_SECRET copies a value from your environment, which an env file inside the workspace"))
+
+	// NAME=VALUE lines inside, and any line outside, are fine.
+	assert.NilError(t, os.WriteFile(inside, []byte("A=1\n"), 0o644))
+	outside := filepath.Join(t.TempDir(), "env")
+	assert.NilError(t, os.WriteFile(outside, []byte("HOST_SECRET\n"), 0o644))
+	p, _, err := Make(context.Background(), Request{Workspace: ws, EnvFiles: []string{inside, outside}, Command: []string{"x"}, LookupEnv: lookup}, nil)
+	assert.NilError(t, err)
+	got := map[string]string{}
+	for _, e := range p.Run.Sandbox.Env {
+		got[e.Name] = e.Value
+	}
+	assert.Check(t, is.Equal(got["A"], "1"))
+	assert.Check(t, is.Equal(got["HOST_SECRET"], "s3cr3t"))
 }

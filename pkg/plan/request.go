@@ -166,6 +166,9 @@ func fitHost(ctx context.Context, host HostFunc, r *features.Resolved) error {
 // Assemble builds the run from resolved settings and the request's
 // environment, agent and command.
 func Assemble(req Request, s Settings) (Plan, error) {
+	if err := checkEnvFiles(req.EnvFiles, s.Workspace); err != nil {
+		return Plan{}, err
+	}
 	env, err := Environment(req, s.Config)
 	if err != nil {
 		return Plan{}, err

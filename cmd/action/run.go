@@ -246,7 +246,10 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	if err != nil {
 		return p, err
 	}
-	a.report.settings = settings.Features.Summary()
+	// Inputs are this front door's flags.
+	for _, line := range settings.Features.Summary() {
+		a.report.settings = append(a.report.settings, strings.ReplaceAll(line, "(from flag)", "(from input)"))
+	}
 	for _, s := range a.report.settings {
 		fmt.Fprintln(a.log, s)
 	}

@@ -237,3 +237,20 @@ func TestPanicStillEndsTheStatusComment(t *testing.T) {
 	assert.Check(t, is.Contains(st, "the action failed unexpectedly: bug in the action"))
 	assert.Check(t, is.Equal(h.outputs()["conclusion"], "failure"))
 }
+
+func TestWorkflowDispatchTaskOnAPullRequestKeepsItsStatusComment(t *testing.T) {
+	// Derived: workflow_dispatch.json of this repository, with the inputs a
+	// task workflow declares.
+	h := newHarness(t, "workflow_dispatch", "workflow_dispatch.json", func(m map[string]any) {
+		m["repository"].(map[string]any)["full_name"] = repo
+		m["repository"].(map[string]any)["name"] = "Hello-World"
+		m["repository"].(map[string]any)["owner"].(map[string]any)["login"] = "Codertocat"
+		m["inputs"] = map[string]any{"prompt": "Explain the change.", "pr": "2"}
+	})
+	h.agent("claude-anchorable.jsonl", "")
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	st := finalStatus(t, h, 2)
+	assert.Check(t, is.Contains(st, "Sandbox task: finished successfully"))
+	assert.Check(t, is.Len(h.gh.Reviews(repo, 2), 0), "a task posts no review")
+	assert.Check(t, is.Contains(h.out.String(), "Explain the change."))
+}

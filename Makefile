@@ -20,12 +20,17 @@ demo: build images
 	./bin/sandbox run --image $(REPLAY) --agent claude --timings \
 		--prompt "Review this repository and summarise what it does."
 
-## test: formatting, vet, and every test with the race detector.
+## test: formatting, vet, and every test with the race detector. The test
+## images carry this run's session label and are removed when it ends.
+test: export SANDBOX_TEST_SESSION := $(shell od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	@status=0; $(GO) test -race -count=1 -timeout 15m ./... || status=$$?; \
+	ids=$$(docker image ls -q --filter label=org.sandbox-action.test-session=$$SANDBOX_TEST_SESSION | sort -u); \
+	if [ -n "$$ids" ]; then docker image rm -f $$ids >/dev/null; fi; \
+	exit $$status
 
 ## bench: sandbox run vs docker run --rm, interleaved, on the same local image.
 bench: build

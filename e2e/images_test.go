@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,6 +29,7 @@ const caBundle = "/etc/ssl/certs/ca-certificates.crt"
 
 var (
 	actionOnce sync.Once
+	actionTagC string // actionTag with a hash of the image's content
 	actionErr  error
 )
 
@@ -36,40 +39,59 @@ var (
 // test binary.
 func actionImage(t *testing.T) string {
 	t.Helper()
-	actionOnce.Do(func() { actionErr = buildActionImage(context.Background()) })
+	actionOnce.Do(func() { actionTagC, actionErr = buildActionImage(context.Background()) })
 	if actionErr != nil {
 		t.Fatalf("action image: %v", actionErr)
 	}
-	return actionTag
+	return actionTagC
 }
 
-func buildActionImage(ctx context.Context) error {
+// buildActionImage builds the image under actionTag with a hash of its
+// content and test session appended (as testimage.Ensure names images), so
+// that checkouts with other sources never take each other's image.
+func buildActionImage(ctx context.Context) (string, error) {
 	root, err := testimage.ModuleRoot()
 	if err != nil {
-		return err
+		return "", err
 	}
 	dir, err := os.MkdirTemp("", "e2e-action-image")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer os.RemoveAll(dir)
 	for bin, pkg := range map[string]string{"sandbox": "./cmd/sandbox", "action": "./cmd/action"} {
 		if err := testimage.CompileStatic(ctx, pkg, filepath.Join(dir, bin)); err != nil {
-			return err
+			return "", err
 		}
 	}
 	ca, err := os.ReadFile(caBundle)
 	if err != nil {
-		return fmt.Errorf("the action image carries a CA bundle (install ca-certificates): %w", err)
+		return "", fmt.Errorf("the action image carries a CA bundle (install ca-certificates): %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "ca-certificates.crt"), ca, 0o644); err != nil {
-		return err
+		return "", err
 	}
-	out, err := exec.CommandContext(ctx, "docker", "build", "-q", "-t", actionTag, "-f", filepath.Join(root, "Dockerfile"), dir).CombinedOutput()
+	dockerfile := filepath.Join(root, "Dockerfile")
+	h := sha256.New()
+	for _, f := range []string{dockerfile, filepath.Join(dir, "sandbox"), filepath.Join(dir, "action"), filepath.Join(dir, "ca-certificates.crt")} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		h.Write(data)
+	}
+	session := os.Getenv(testimage.SessionEnv)
+	h.Write([]byte(session))
+	tag := actionTag + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+	args := []string{"build", "-q", "-t", tag, "--label", testimage.LabelTest + "=1"}
+	if session != "" {
+		args = append(args, "--label", testimage.LabelSession+"="+session)
+	}
+	out, err := exec.CommandContext(ctx, "docker", append(args, "-f", dockerfile, dir)...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("docker build -f Dockerfile: %w\n%s", err, out)
+		return "", fmt.Errorf("docker build -f Dockerfile: %w\n%s", err, out)
 	}
-	return nil
+	return tag, nil
 }
 
 // agentImage is the replay agent image with this suite's transcripts under
@@ -91,8 +113,7 @@ func agentImage(t *testing.T) string {
 		}
 		s.Files["/recordings/e2e/"+filepath.Base(f)] = data
 	}
-	testimage.Ensure(t, s)
-	return agentTag
+	return testimage.Ensure(t, s)
 }
 
 // actionEntrypoint is what the runner starts in the action's image:

@@ -31,12 +31,11 @@ func contextBackground() context.Context { return context.Background() }
 const proxyTag = "sandbox-action-test/e2e-proxy:dev"
 
 func proxyImage(t *testing.T) string {
-	testimage.Ensure(t, testimage.Spec{
+	return testimage.Ensure(t, testimage.Spec{
 		Tag:        proxyTag,
 		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
 		Entrypoint: []string{"/usr/local/bin/sandbox"},
 	})
-	return proxyTag
 }
 
 // process is a running `sandbox run`.

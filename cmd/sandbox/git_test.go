@@ -172,8 +172,8 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 			// Content of its own, so that its image ID is not shared with
 			// the toolbox tag (a rebuild of that tag removes its old ID).
 			img.Files = map[string][]byte{"/purpose": []byte(gitToolbox)}
-			testimage.Ensure(t, img)
-			run := []string{"run", "--image", gitToolbox, "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}
+			tag := testimage.Ensure(t, img)
+			run := []string{"run", "--image", tag, "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}
 			code, out, errOut := cli(context.Background(), nil, append(run, args...)...)
 			assert.Equal(t, code, 0, "stderr: %s", errOut)
 

@@ -39,7 +39,7 @@ func dockerRun(t *testing.T, dockerArgs []string, argv []string) (int, []byte, [
 	name := "sbxtest-replay-" + hex.EncodeToString(b)
 	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
 	args := append([]string{"run", "--rm", "--name", name, "--label", "org.sandbox-action.test=1"}, dockerArgs...)
-	args = append(append(args, testimage.ReplayTag), argv...)
+	args = append(append(args, replayImage), argv...)
 	cmd := exec.Command("docker", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -74,8 +74,11 @@ func argvLine(t *testing.T, stderr []byte) []string {
 	return argv
 }
 
+// replayImage is the replay agent image's tag, set by TestInContainer.
+var replayImage string
+
 func TestInContainer(t *testing.T) {
-	testimage.Replay(t)
+	replayImage = testimage.Replay(t)
 	fast := []string{"-e", "REPLAY_DELAY=1ms-3ms"}
 
 	for name, file := range defaults {

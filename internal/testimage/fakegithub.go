@@ -10,8 +10,7 @@ const FakeGitHubTag = "sandbox-action-test/fake-github:dev"
 // test binary.
 func FakeGitHub(t testing.TB) string {
 	t.Helper()
-	Ensure(t, FakeGitHubSpec(FakeGitHubTag))
-	return FakeGitHubTag
+	return Ensure(t, FakeGitHubSpec(FakeGitHubTag))
 }
 
 // FakeGitHubSpec describes the fake GitHub image under tag. Seed it with

@@ -8,6 +8,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,7 +33,8 @@ const ToolboxTag = "sandbox-action-test/toolbox:dev"
 
 // Spec describes an image to build.
 type Spec struct {
-	// Tag names the image.
+	// Tag names the image. Ensure appends a hash of the content to it;
+	// Build uses it as it is.
 	Tag string
 	// Binaries maps a path inside the image (e.g. "/toolbox") to a Go main
 	// package in this module (e.g. "./internal/testimage/toolbox").
@@ -47,7 +50,23 @@ type Spec struct {
 
 var (
 	mu    sync.Mutex
-	built = map[string]error{}
+	built = map[string]ensured{}
+)
+
+type ensured struct {
+	tag string
+	err error
+}
+
+// SessionEnv names the variable that marks the images of one test session
+// (`make test` sets it): they carry LabelSession with its value, so the
+// session can remove exactly its own images when it ends.
+const SessionEnv = "SANDBOX_TEST_SESSION"
+
+// Labels of test images.
+const (
+	LabelTest    = "org.sandbox-action.test"
+	LabelSession = "org.sandbox-action.test-session"
 )
 
 // Toolbox returns the tag of the toolbox image, building it once per test
@@ -55,8 +74,7 @@ var (
 // skip silently.
 func Toolbox(t testing.TB) string {
 	t.Helper()
-	Ensure(t, ToolboxSpec(ToolboxTag))
-	return ToolboxTag
+	return Ensure(t, ToolboxSpec(ToolboxTag))
 }
 
 // ToolboxSpec describes the toolbox image under tag. Its /home/sandbox
@@ -70,19 +88,53 @@ func ToolboxSpec(tag string) Spec {
 	}
 }
 
-// Ensure builds s once per test binary and fails t if that is impossible.
-func Ensure(t testing.TB, s Spec) {
+// Ensure builds s once per test binary and returns the tag to run it by:
+// s.Tag with a hash of the image's content (and of the test session)
+// appended, e.g. "sandbox-action-test/toolbox:dev-3f2a…". Two test
+// binaries, or two checkouts, that build different content never move
+// each other's tag; the same content is built once and shared. It fails t
+// if the image cannot be built.
+func Ensure(t testing.TB, s Spec) string {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	err, ok := built[s.Tag]
+	e, ok := built[s.Tag]
 	if !ok {
-		err = Build(context.Background(), NewClient(t), s)
-		built[s.Tag] = err
+		e.tag, e.err = ensure(context.Background(), NewClient(t), s)
+		built[s.Tag] = e
 	}
+	if e.err != nil {
+		t.Fatalf("build test image %s: %v", s.Tag, e.err)
+	}
+	return e.tag
+}
+
+func ensure(ctx context.Context, c *client.Client, s Spec) (string, error) {
+	buildCtx, err := buildContext(ctx, s)
 	if err != nil {
-		t.Fatalf("build test image %s: %v", s.Tag, err)
+		return "", err
 	}
+	session := os.Getenv(SessionEnv)
+	h := sha256.New()
+	h.Write(buildCtx)
+	h.Write([]byte(session))
+	tag := contentTag(s.Tag, hex.EncodeToString(h.Sum(nil))[:12])
+	if _, err := c.ImageInspect(ctx, tag); err == nil {
+		return tag, nil
+	}
+	labels := map[string]string{LabelTest: "1"}
+	if session != "" {
+		labels[LabelSession] = session
+	}
+	return tag, buildImage(ctx, c, tag, buildCtx, labels)
+}
+
+// contentTag appends "-HASH" to tag's tag part (":latest" when it has none).
+func contentTag(tag, hash string) string {
+	if i := strings.LastIndexByte(tag, ':'); i > strings.LastIndexByte(tag, '/') {
+		return tag + "-" + hash
+	}
+	return tag + ":" + hash
 }
 
 // NewClient returns a client for the daemon in the environment, failing t
@@ -129,11 +181,34 @@ func CompileStatic(ctx context.Context, pkg, dst string) error {
 	return nil
 }
 
-// Build compiles the binaries of s and builds the image on the daemon.
+// Build compiles the binaries of s and builds the image on the daemon under
+// exactly s.Tag (for images a person runs by name, such as `make demo`'s).
+// The tag moves to the new image; the old one is removed unless a container
+// still uses it, so repeated builds do not pile up untagged images.
 func Build(ctx context.Context, c *client.Client, s Spec) error {
-	tmp, err := os.MkdirTemp("", "testimage")
+	buildCtx, err := buildContext(ctx, s)
 	if err != nil {
 		return err
+	}
+	var oldID string
+	if old, err := c.ImageInspect(ctx, s.Tag); err == nil {
+		oldID = old.ID
+	}
+	defer func() {
+		if now, err := c.ImageInspect(ctx, s.Tag); err == nil && oldID != "" && now.ID != oldID {
+			_, _ = c.ImageRemove(ctx, oldID, client.ImageRemoveOptions{PruneChildren: true})
+		}
+	}()
+	return buildImage(ctx, c, s.Tag, buildCtx, nil)
+}
+
+// buildContext compiles the binaries of s and returns the docker build
+// context: a tar of them, the files, the directories and a Dockerfile. It
+// is deterministic, so it can name the image.
+func buildContext(ctx context.Context, s Spec) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "testimage")
+	if err != nil {
+		return nil, err
 	}
 	defer os.RemoveAll(tmp)
 
@@ -152,29 +227,29 @@ func Build(ctx context.Context, c *client.Client, s Spec) error {
 	for _, dst := range sortedKeys(s.Binaries) {
 		local := filepath.Join(tmp, filepath.Base(dst))
 		if err := CompileStatic(ctx, s.Binaries[dst], local); err != nil {
-			return err
+			return nil, err
 		}
 		data, err := os.ReadFile(local)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		name := "bin/" + strings.TrimPrefix(dst, "/")
 		if err := add(name, data, 0o755); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(&df, "COPY %s %s\n", name, dst)
 	}
 	for _, dst := range sortedKeys(s.Files) {
 		name := "files/" + strings.TrimPrefix(dst, "/")
 		if err := add(name, s.Files[dst], 0o644); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(&df, "COPY %s %s\n", name, dst)
 	}
 	for _, d := range s.Dirs {
 		name := "dirs/" + strings.TrimPrefix(d, "/") + "/"
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o1777, Typeflag: tar.TypeDir}); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(&df, "COPY %s %s\n", name, d)
 	}
@@ -183,33 +258,25 @@ func Build(ctx context.Context, c *client.Client, s Spec) error {
 		fmt.Fprintf(&df, "ENTRYPOINT %s\n", ep)
 	}
 	if err := add("Dockerfile", []byte(df.String()), 0o644); err != nil {
-		return err
+		return nil, err
 	}
 	if err := tw.Close(); err != nil {
-		return err
+		return nil, err
 	}
+	return buf.Bytes(), nil
+}
 
-	// The tag moves to the new image; the old one is removed unless a
-	// container still uses it, so repeated test runs do not pile up
-	// untagged images.
-	var oldID string
-	if old, err := c.ImageInspect(ctx, s.Tag); err == nil {
-		oldID = old.ID
-	}
-	defer func() {
-		if now, err := c.ImageInspect(ctx, s.Tag); err == nil && oldID != "" && now.ID != oldID {
-			_, _ = c.ImageRemove(ctx, oldID, client.ImageRemoveOptions{PruneChildren: true})
-		}
-	}()
-
-	res, err := c.ImageBuild(ctx, &buf, client.ImageBuildOptions{
-		Tags:        []string{s.Tag},
+// buildImage builds the context under tag with labels.
+func buildImage(ctx context.Context, c *client.Client, tag string, buildCtx []byte, labels map[string]string) error {
+	res, err := c.ImageBuild(ctx, bytes.NewReader(buildCtx), client.ImageBuildOptions{
+		Tags:        []string{tag},
+		Labels:      labels,
 		Remove:      true,
 		ForceRemove: true,
 		Version:     build.BuilderV1,
 	})
 	if err != nil {
-		return fmt.Errorf("image build %s: %w", s.Tag, err)
+		return fmt.Errorf("image build %s: %w", tag, err)
 	}
 	defer res.Body.Close()
 	return readBuildStream(res.Body)
@@ -272,8 +339,7 @@ func Replay(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("replay image: %v", err)
 	}
-	Ensure(t, s)
-	return ReplayTag
+	return Ensure(t, s)
 }
 
 // ReplaySpec describes the replay agent image under tag.

@@ -49,13 +49,12 @@ const proxyCAFile = "/etc/ssl/test-ca.pem"
 // proxyImage builds the proxy image once per test binary.
 func proxyImage(t testing.TB) string {
 	t.Helper()
-	testimage.Ensure(t, testimage.Spec{
+	return testimage.Ensure(t, testimage.Spec{
 		Tag:        proxyImageTag,
 		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
 		Files:      map[string][]byte{proxyCAFile: theTestCA().pem},
 		Entrypoint: []string{"/usr/local/bin/sandbox"},
 	})
-	return proxyImageTag
 }
 
 // testCA signs the outside model API's certificate.

@@ -113,12 +113,12 @@ func TestParity(t *testing.T) {
 		{"image-id-no-command", func(t *testing.T, s *spec.RunSpec) {
 			// The image's ENTRYPOINT runs; by ID, the pinned form a local
 			// build has.
-			testimage.Ensure(t, testimage.Spec{
+			tag := testimage.Ensure(t, testimage.Spec{
 				Tag:        entrypointImage,
 				Binaries:   map[string]string{"/toolbox": "./internal/testimage/toolbox"},
 				Entrypoint: []string{"/toolbox", "echo"},
 			})
-			img, err := c.ImageInspect(ctx, entrypointImage)
+			img, err := c.ImageInspect(ctx, tag)
 			assert.NilError(t, err)
 			s.Image = img.ID
 			s.Command = nil

@@ -26,7 +26,7 @@ const actionImageTag = "sandbox-action-test/action:dev"
 
 func actionImage(t testing.TB) string {
 	t.Helper()
-	testimage.Ensure(t, testimage.Spec{
+	return testimage.Ensure(t, testimage.Spec{
 		Tag: actionImageTag,
 		Binaries: map[string]string{
 			"/usr/local/bin/action":  "./cmd/action",
@@ -34,7 +34,6 @@ func actionImage(t testing.TB) string {
 		},
 		Entrypoint: []string{"/usr/local/bin/action"},
 	})
-	return actionImageTag
 }
 
 // The action run the way GitHub's runner runs a container action: its own

@@ -45,8 +45,17 @@ func actionImage(t testing.TB) string {
 // host's network only so that it reaches the fake API on loopback; the
 // runner uses the default bridge or the job's network.)
 func TestActionInItsContainerTranslatesHostPaths(t *testing.T) {
+	// In private mode the egress proxy is the action's own image, started
+	// as `sandbox proxy`.
+	for _, network := range []string{"public", "private"} {
+		t.Run(network, func(t *testing.T) { actionInContainer(t, network) })
+	}
+}
+
+func actionInContainer(t *testing.T, network string) {
 	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
 	h.agent("claude-anchorable.jsonl", "")
+	h.env["INPUT_NETWORK"] = network
 	image := actionImage(t)
 	c := testimage.NewClient(t)
 
@@ -62,8 +71,7 @@ func TestActionInItsContainerTranslatesHostPaths(t *testing.T) {
 		assert.NilError(t, os.WriteFile(filepath.Join(dirs["file_commands"], f), nil, 0o644))
 	}
 
-	name := "sbxtest-action-" + strings.ReplaceAll(t.Name(), "/", "-")[4:20] + "-" + time.Now().Format("150405.000000")
-	name = strings.ReplaceAll(name, ".", "")
+	name := "sbxtest-action-" + network + "-" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
 	env := []string{"HOSTNAME=" + name}
 	for k, v := range h.env {
 		switch k {
@@ -121,6 +129,7 @@ func TestActionInItsContainerTranslatesHostPaths(t *testing.T) {
 	summary, err := os.ReadFile(filepath.Join(dirs["file_commands"], "summary"))
 	assert.NilError(t, err)
 	assert.Check(t, is.Contains(string(summary), "| outcome | success |"))
+	assert.Check(t, is.Contains(string(summary), "network="+network))
 	output, err := os.ReadFile(filepath.Join(dirs["file_commands"], "output"))
 	assert.NilError(t, err)
 	assert.Check(t, is.Contains(string(output), "conclusion<<"))
@@ -135,6 +144,10 @@ func TestActionInItsContainerTranslatesHostPaths(t *testing.T) {
 		Filters: client.Filters{}.Add("label", spec.LabelWorkspace+"="+h.ws)})
 	assert.NilError(t, err)
 	assert.Check(t, is.Len(cs.Items, 0))
+	ns, err := c.NetworkList(ctx, client.NetworkListOptions{
+		Filters: client.Filters{}.Add("label", spec.LabelWorkspace+"="+h.ws)})
+	assert.NilError(t, err)
+	assert.Check(t, is.Len(ns.Items, 0))
 }
 
 func containerLogs(t *testing.T, c *client.Client, id string) string {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
@@ -20,7 +21,7 @@ import (
 
 // baseConfig is the base branch's .github/sandbox.yml: it passes the
 // replay agent's settings from the step's environment into the sandbox.
-const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT]\n"
+const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_FETCH]\n"
 
 // scenario is one workflow run of the action, end to end.
 type scenario struct {
@@ -33,6 +34,7 @@ type scenario struct {
 	// transcript is what the replay agent prints (testdata/*.jsonl).
 	transcript string
 	// env is the step's extra environment (REPLAY_*), inputs its `with:`.
+	// In env values, {github} is the fake GitHub container's name.
 	env    map[string]string
 	inputs map[string]string
 	// config is appended to baseConfig on the base branch.
@@ -263,6 +265,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 				assert.Check(t, is.Len(res.state.Reviews, 0))
 			},
 		},
+		privateScenario(),
 		{
 			name: "fork without secrets: the explanation, no crash", event: "pull_request", payload: "pull_request.opened.json",
 			edit: func(m map[string]any) {
@@ -340,7 +343,7 @@ func runScenario(t *testing.T, sc scenario, network string) *result {
 	j.env["REPLAY_TRANSCRIPT"] = "/recordings/e2e/" + sc.transcript
 	j.env["REPLAY_DELAY"] = "5ms-10ms"
 	for k, v := range sc.env {
-		j.env[k] = v
+		j.env[k] = strings.ReplaceAll(v, "{github}", gh.name)
 	}
 
 	r := j.start(actionImage(t))
@@ -419,4 +422,56 @@ func finalText(t *testing.T, transcript string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
+}
+
+// privateScenario is a review in private mode (the default network): the
+// agent tries a host that is not on the allowlist (a container of ours)
+// and calls the credential gateway without the session token. Both are
+// refused inside this machine, reported in the step summary, and the
+// review is still posted. The real key is never in the sandbox.
+func privateScenario() scenario {
+	var sandbox container.InspectResponse
+	const denied = "/repos/Codertocat/Hello-World/issues/99999"
+	return scenario{
+		name: "private mode: another host denied and reported, the key stays outside", event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl", inputs: map[string]string{"network": "private"},
+		env: map[string]string{
+			"REPLAY_FETCH": "http://{github}:8080" + denied + " $ANTHROPIC_BASE_URL/v1/models",
+			"REPLAY_DELAY": "200ms",
+		},
+		during: func(t *testing.T, r *actionRun) { sandbox = runningSandbox(t, r.j.workspace) },
+		check: func(t *testing.T, res *result) {
+			res.assertFinal(t, "finished successfully", "success")
+			assert.Check(t, is.Len(res.state.Reviews, 1))
+
+			// The sandbox holds the session token, never the key, and has
+			// no network of its own to the outside.
+			assert.Check(t, sandbox.Config != nil)
+			var key, base string
+			for _, kv := range sandbox.Config.Env {
+				if v, ok := strings.CutPrefix(kv, "ANTHROPIC_API_KEY="); ok {
+					key = v
+				}
+				if v, ok := strings.CutPrefix(kv, "ANTHROPIC_BASE_URL="); ok {
+					base = v
+				}
+			}
+			assert.Check(t, key != "" && key != modelKey, "the sandbox's key is the real one or missing")
+			assert.Check(t, base != "", "no gateway base URL in the sandbox")
+			assert.Check(t, sandbox.HostConfig.NetworkMode != "bridge" && sandbox.HostConfig.NetworkMode != "default",
+				"a private sandbox on %s", sandbox.HostConfig.NetworkMode)
+
+			// The denied request never reached the fake (a container of
+			// ours), and both refusals are reported.
+			for _, rq := range res.gh.requests() {
+				assert.Check(t, rq.Path != denied, "the sandbox reached %s", rq.Path)
+			}
+			host := res.gh.name + ":8080"
+			assert.Check(t, is.Regexp(`replayagent: fetch http://`+regexp.QuoteMeta(host+denied)+`: 4\d\d `, res.log))
+			assert.Check(t, is.Regexp(`replayagent: fetch \S+/v1/models: 4\d\d `, res.log))
+			assert.Check(t, is.Contains(res.summary, "#### Egress refused"))
+			assert.Check(t, is.Contains(res.summary, "| `"+host+"` | 1 | not in the allowlist |"))
+			assert.Check(t, is.Contains(res.summary, "The credential gateway refused 1 request"))
+		},
+	}
 }

@@ -19,6 +19,11 @@
 //	                   paths are relative to the working directory; the edits are made
 //	                   before the transcript's last line, as an agent edits before it reports
 //	REPLAY_EXIT        exit code (default 0)
+//	REPLAY_FETCH       URLs to GET before replaying, separated by spaces, $VARIABLES
+//	                   expanded (e.g. $ANTHROPIC_BASE_URL/v1/models), through the
+//	                   proxy HTTP_PROXY/HTTPS_PROXY name (as an agent's tools do); each
+//	                   outcome goes to standard error as `replayagent: fetch URL: 403 Forbidden`
+//	                   (or the error), so that a test sees what the network allowed
 //
 // A configuration error exits with status 2 and a message on standard error.
 package main
@@ -30,6 +35,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +61,9 @@ func run(argv []string, getenv func(string) string, stdout, stderr io.Writer, sl
 		fmt.Fprintf(stderr, "replayagent: %v\n", err)
 		return 2
 	}
+	for _, u := range c.fetch {
+		fmt.Fprintf(stderr, "replayagent: fetch %s: %s\n", u, fetch(u, getenv))
+	}
 	if err := c.replay(stdout, sleep); err != nil {
 		fmt.Fprintf(stderr, "replayagent: %v\n", err)
 		return 2
@@ -66,6 +76,7 @@ type config struct {
 	min, max time.Duration
 	edits    []edit
 	exit     int
+	fetch    []string
 }
 
 func load(argv []string, getenv func(string) string) (*config, error) {
@@ -94,6 +105,13 @@ func load(argv []string, getenv func(string) string) (*config, error) {
 	}
 	if c.edits, err = parseEdits(getenv("REPLAY_EDITS")); err != nil {
 		return nil, err
+	}
+	for _, u := range strings.Fields(getenv("REPLAY_FETCH")) {
+		u = os.Expand(u, getenv)
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, fmt.Errorf("REPLAY_FETCH %q: want http:// or https:// URLs separated by spaces", u)
+		}
+		c.fetch = append(c.fetch, u)
 	}
 	if s := getenv("REPLAY_EXIT"); s != "" {
 		if c.exit, err = strconv.Atoi(s); err != nil || c.exit < 0 || c.exit > 255 {
@@ -212,4 +230,46 @@ func (c *config) applyEdits() error {
 		}
 	}
 	return nil
+}
+
+// fetch GETs u through the proxy the environment names and returns the
+// status line, or the error.
+func fetch(u string, getenv func(string) string) string {
+	client := &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{Proxy: proxyFrom(getenv)},
+	}
+	resp, err := client.Get(u)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return resp.Status
+}
+
+// proxyFrom picks HTTPS_PROXY or HTTP_PROXY (either case) by the request's
+// scheme, as agent CLIs do; NO_PROXY hosts, listed exactly, go direct.
+func proxyFrom(getenv func(string) string) func(*http.Request) (*url.URL, error) {
+	env := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return getenv(strings.ToLower(name))
+	}
+	return func(r *http.Request) (*url.URL, error) {
+		for _, h := range strings.Split(env("NO_PROXY"), ",") {
+			if h = strings.TrimSpace(h); h != "" && (h == r.URL.Hostname() || h == r.URL.Host) {
+				return nil, nil
+			}
+		}
+		p := env("HTTP_PROXY")
+		if r.URL.Scheme == "https" {
+			p = env("HTTPS_PROXY")
+		}
+		if p == "" {
+			return nil, nil
+		}
+		return url.Parse(p)
+	}
 }

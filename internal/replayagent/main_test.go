@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/fs"
 )
 
@@ -131,4 +135,39 @@ func TestReplayRejectsBadConfiguration(t *testing.T) {
 			assert.Equal(t, lines[len(lines)-1], "replayagent: "+tc.want)
 		})
 	}
+}
+
+// REPLAY_FETCH goes through the proxy the environment names, as an agent's
+// tools do, and reports each answer on stderr; NO_PROXY hosts go direct.
+func TestFetchThroughTheProxy(t *testing.T) {
+	var seen []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Method+" "+r.URL.String())
+		http.Error(w, "denied by the allowlist", http.StatusForbidden)
+	}))
+	defer proxy.Close()
+	direct := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer direct.Close()
+	directHost := strings.TrimPrefix(direct.URL, "http://")
+
+	transcript, err := filepath.Abs(filepath.Join(recordingsDir, "claude", "auth-failure-not-logged-in-2.1.141.jsonl"))
+	assert.NilError(t, err)
+	r := replayIn(t, "", map[string]string{
+		"REPLAY_TRANSCRIPT": transcript,
+		"REPLAY_DELAY":      "0",
+		"REPLAY_FETCH":      "http://outside.test/secret $MODEL_URL/model",
+		"MODEL_URL":         direct.URL,
+		"http_proxy":        proxy.URL,
+		"NO_PROXY":          "localhost," + directHost,
+	}, "claude")
+	assert.Equal(t, r.code, 0, r.stderr)
+	assert.Check(t, is.DeepEqual(seen, []string{"GET http://outside.test/secret"}))
+	assert.Check(t, is.Contains(r.stderr, "replayagent: fetch http://outside.test/secret: 403 Forbidden\n"))
+	assert.Check(t, is.Contains(r.stderr, "replayagent: fetch "+direct.URL+"/model: 200 OK\n"))
+
+	bad := replayIn(t, "", map[string]string{"REPLAY_TRANSCRIPT": transcript, "REPLAY_FETCH": "outside.test"}, "claude")
+	assert.Equal(t, bad.code, 2)
+	assert.Check(t, is.Contains(bad.stderr, `REPLAY_FETCH "outside.test": want http:// or https:// URLs`))
 }

@@ -32,8 +32,8 @@ test:
 	if [ -n "$$ids" ]; then docker image rm -f $$ids >/dev/null; fi; \
 	exit $$status
 
-## bench: sandbox run vs docker run --rm, interleaved, on the same local image.
-bench: build
+## bench: sandbox run vs docker run --rm, interleaved, on the same local image; runc and gVisor, public and private.
+bench: image
 	$(GO) run ./internal/bench -n 20
 
 ## gvisor: install gVisor (Debian's runsc) when absent and register it with

@@ -1,6 +1,6 @@
 // Command bench measures `sandbox run` against `docker run --rm` on the same
-// local image, as N interleaved rounds in one run, and prints the medians and
-// their ratio. Interleaving spreads any drift of the machine (page cache,
+// local image, under runc and gVisor, public and private, as N interleaved
+// rounds in one run, and prints the medians and their ratios. Interleaving spreads any drift of the machine (page cache,
 // daemon state) evenly over both sides.
 package main
 
@@ -18,7 +18,12 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
 	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/gvisor"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 func main() {
@@ -34,6 +39,8 @@ func main() {
 func realMain(ctx context.Context) error {
 	n := flag.Int("n", 20, "interleaved rounds to run")
 	sandbox := flag.String("sandbox", "bin/sandbox", "sandbox binary to measure")
+	gvisor := flag.Bool("gvisor", true, "also measure gVisor (needs `make gvisor`)")
+	private := flag.Bool("private", true, "also measure private mode (needs the proxy image: `make image`)")
 	flag.Parse()
 	if *n < 1 {
 		return fmt.Errorf("-n must be at least 1, got %d", *n)
@@ -57,21 +64,51 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 
-	sandboxArgs := []string{"--image", testimage.ToolboxTag, "--workspace", ws, "--", "/toolbox", "echo", "hi"}
+	sandboxArgs := []string{"--image", testimage.ToolboxTag, "--workspace", ws}
+	cmdArgs := []string{"--", "/toolbox", "echo", "hi"}
 	// The same hardened container through the docker CLI: what `sandbox
 	// cmd` prints. It tells the cost of the hardening from the cost of the
 	// tool.
-	hardened, err := exec.CommandContext(ctx, bin, append([]string{"cmd"}, sandboxArgs...)...).Output()
-	if err != nil {
-		return fmt.Errorf("sandbox cmd: %w", err)
+	hardened := func(extra ...string) ([]string, error) {
+		line, err := exec.CommandContext(ctx, bin, slices.Concat([]string{"cmd"}, sandboxArgs, extra, cmdArgs)...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("sandbox cmd %s: %w", strings.Join(extra, " "), err)
+		}
+		return []string{"bash", "-c", string(line)}, nil
 	}
-	sides := []struct {
-		name string
-		argv []string
-	}{
+	run := func(extra ...string) []string {
+		return slices.Concat([]string{bin, "run"}, sandboxArgs, extra, cmdArgs)
+	}
+	plain, err := hardened()
+	if err != nil {
+		return err
+	}
+	sides := []side{
 		{"docker run --rm", []string{"docker", "run", "--rm", testimage.ToolboxTag, "/toolbox", "echo", "hi"}},
-		{"sandbox run", append([]string{bin, "run"}, sandboxArgs...)},
-		{"docker run (hardened)", []string{"bash", "-c", string(hardened)}},
+		{"sandbox run", run()},
+		{"docker run (hardened)", plain},
+	}
+	if *gvisor {
+		// gVisor as --type gvisor picks it for a public run, on its own and
+		// inside the sandbox.
+		rt, err := gvisorRuntime(ctx, c)
+		if err != nil {
+			return err
+		}
+		gv, err := hardened("--type", "gvisor")
+		if err != nil {
+			return err
+		}
+		sides = append(sides,
+			side{"docker run --rm (" + rt + ")", []string{"docker", "run", "--rm", "--runtime", rt, testimage.ToolboxTag, "/toolbox", "echo", "hi"}},
+			side{"sandbox run --type gvisor", run("--type", "gvisor")},
+			side{"docker run (hardened, gVisor)", gv})
+	}
+	if *private {
+		sides = append(sides, side{"sandbox run (private)", run("--network", "private")})
+		if *gvisor {
+			sides = append(sides, side{"sandbox run (private, gVisor)", run("--network", "private", "--type", "gvisor")})
+		}
 	}
 	// One warm-up each, not measured: first runs pay for cold caches.
 	for _, s := range sides {
@@ -89,13 +126,48 @@ func realMain(ctx context.Context) error {
 			times[j] = append(times[j], d)
 		}
 	}
-	base, ours := median(times[0]), median(times[1])
+	medians := map[string]time.Duration{}
 	fmt.Printf("rounds: %d (interleaved), image %s, command: /toolbox echo hi\n", *n, testimage.ToolboxTag)
 	for j, s := range sides {
-		fmt.Printf("%-22s median %7.1f ms  min %7.1f ms  max %7.1f ms\n", s.name, ms(median(times[j])), ms(slices.Min(times[j])), ms(slices.Max(times[j])))
+		medians[s.name] = median(times[j])
+		fmt.Printf("%-32s median %7.1f ms  min %7.1f ms  max %7.1f ms\n", s.name, ms(median(times[j])), ms(slices.Min(times[j])), ms(slices.Max(times[j])))
 	}
-	fmt.Printf("ratio sandbox/docker: %.3f (goal ≤ 1.05, stretch ≤ 0.95)\n", float64(ours)/float64(base))
+	ratio := func(label, a, b string) {
+		if x, y := medians[a], medians[b]; x > 0 && y > 0 {
+			fmt.Printf("%-32s %.3f (%+.0f ms)\n", label, float64(x)/float64(y), ms(x-y))
+		}
+	}
+	ratio("ratio sandbox/docker:", "sandbox run", "docker run --rm")
+	fmt.Println("  (goal ≤ 1.05, stretch ≤ 0.95)")
+	for _, s := range sides {
+		if strings.HasPrefix(s.name, "docker run --rm (") {
+			ratio("gVisor/runc, docker run --rm:", s.name, "docker run --rm")
+		}
+	}
+	ratio("gVisor/runc, sandbox run:", "sandbox run --type gvisor", "sandbox run")
+	ratio("gVisor/runc, hardened docker:", "docker run (hardened, gVisor)", "docker run (hardened)")
+	ratio("private/public, sandbox run:", "sandbox run (private)", "sandbox run")
+	ratio("gVisor/runc, private:", "sandbox run (private, gVisor)", "sandbox run (private)")
 	return nil
+}
+
+type side struct {
+	name string
+	argv []string
+}
+
+// gvisorRuntime is the registered gVisor runtime --type gvisor takes for
+// a public run; without one the bench fails, saying what to register.
+func gvisorRuntime(ctx context.Context, c *client.Client) (string, error) {
+	h, err := engine.New(c).Host(ctx)
+	if err != nil {
+		return "", err
+	}
+	r, err := gvisor.Pick(h.Runtimes, features.RuntimeNeed(spec.Public))
+	if err != nil {
+		return "", fmt.Errorf("%w (or pass -gvisor=false)", err)
+	}
+	return r.Name, nil
 }
 
 func timeRun(ctx context.Context, argv []string) (time.Duration, error) {

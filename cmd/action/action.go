@@ -25,13 +25,16 @@ const finalBudget = 4 * time.Second
 // reports.
 type action struct {
 	getenv func(string) string
-	gha    *githubactions.Action
-	log    io.Writer // scrubbed view of the log
-	in     *inputs
-	ev     *github.Event
-	gh     *github.Client
-	scrub  *redact.Scrubber
-	begin  time.Time
+	// envNames are the names of the environment's variables, to find
+	// inputs this action does not have.
+	envNames []string
+	gha      *githubactions.Action
+	log      io.Writer // scrubbed view of the log
+	in       *inputs
+	ev       *github.Event
+	gh       *github.Client
+	scrub    *redact.Scrubber
+	begin    time.Time
 
 	// pr is the pull request the run is about, once known in full.
 	pr *github.PullRequest
@@ -69,6 +72,7 @@ func (a *action) main(ctx context.Context) (code int) {
 	}()
 
 	in, err := readInputs(a.gha.GetInput, a.gha.AddMask)
+	err = errors.Join(err, unknownInputs(a.envNames))
 	if in != nil {
 		a.in = in
 		a.scrub = redact.New(in.secrets()...)

@@ -116,6 +116,7 @@ func TestBadInputsFailNamingTheInputAndWhatIsAllowed(t *testing.T) {
 	h.env["INPUT_AGENT"] = "copilot"
 	h.env["INPUT_DRY-RUN"] = "maybe"
 	h.env["INPUT_REQUIRED-PERMISSION"] = "owner"
+	h.env["INPUT_MODLE"] = "sonnet"
 	assert.Equal(t, h.run(context.Background()), 1, h.out.String())
 	out := h.out.String()
 	for _, want := range []string{
@@ -124,6 +125,7 @@ func TestBadInputsFailNamingTheInputAndWhatIsAllowed(t *testing.T) {
 		`input agent: "copilot"`, "one of claude, codex, gemini",
 		`input dry-run: "maybe"`, "true or false",
 		`input required-permission: "owner"`, "read, triage, write, maintain or admin",
+		"input modle is not an input of this action; allowed: agent, prompt,",
 	} {
 		assert.Check(t, is.Contains(out, want))
 	}

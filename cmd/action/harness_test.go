@@ -131,7 +131,7 @@ func (h *harness) getenv(k string) string { return h.env[k] }
 
 // run runs the action in-process.
 func (h *harness) run(ctx context.Context) int {
-	h.code = realMain(ctx, h.getenv, &h.out)
+	h.code = realMain(ctx, h.env, &h.out)
 	return h.code
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -242,4 +243,24 @@ func (in *inputs) secrets() []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// unknownInputs refuses INPUT_ variables that name no input of the action:
+// a misspelt `with:` key would otherwise be ignored without a word.
+func unknownInputs(envNames []string) error {
+	known := map[string]bool{}
+	var names []string
+	for _, it := range inputTable {
+		known["INPUT_"+strings.ToUpper(it.name)] = true
+		names = append(names, it.name)
+	}
+	var errs []error
+	for _, k := range envNames {
+		if strings.HasPrefix(k, "INPUT_") && !known[k] {
+			name := strings.ToLower(strings.TrimPrefix(k, "INPUT_"))
+			errs = append(errs, fmt.Errorf("input %s is not an input of this action; allowed: %s", name, strings.Join(names, ", ")))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -32,14 +33,27 @@ func main() {
 	// the handler installed until exit means the second one does not kill
 	// the process while it stops the sandbox and finalises the comment.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	code := realMain(ctx, os.Getenv, os.Stdout)
+	code := realMain(ctx, environ(os.Environ()), os.Stdout)
 	stop()
 	os.Exit(code)
 }
 
-// realMain runs the action and returns its exit code. getenv is its whole
+// realMain runs the action and returns its exit code. env is its whole
 // environment (inputs are INPUT_* variables), stdout the log.
-func realMain(ctx context.Context, getenv func(string) string, stdout io.Writer) int {
-	a := newAction(getenv, stdout)
+func realMain(ctx context.Context, env map[string]string, stdout io.Writer) int {
+	a := newAction(func(k string) string { return env[k] }, stdout)
+	for k := range env {
+		a.envNames = append(a.envNames, k)
+	}
 	return a.main(ctx)
+}
+
+// environ turns os.Environ into a map.
+func environ(kvs []string) map[string]string {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
 }

@@ -246,7 +246,11 @@ func (run *runState) finish(ctx context.Context) error {
 	// The exit code is only reported once everything the agent printed has
 	// been delivered.
 	err := run.sandbox.drain()
-	res.Timings.FirstOutput = run.first.since(run.startAt)
+	if first := run.first.since(run.startAt); first > 0 {
+		// Output read before the start call returned is counted at its
+		// return, so that the phases read in the order the caller saw them.
+		res.Timings.FirstOutput = max(first, res.Timings.Start)
+	}
 	if err != nil {
 		err = fmt.Errorf("read sandbox output: %w", err)
 	} else if res.ExitCode == exitKilled && !res.Cancelled && !res.TimedOut {

@@ -27,6 +27,7 @@ func TestRunStreamsDemultiplexedOutputAndExitCode(t *testing.T) {
 		assert.Equal(t, errw.String(), "err 2\nerr 4\n")
 		assert.Assert(t, res.Timings.FirstOutput > 0, "first output not timed: %+v", res.Timings)
 		assert.Assert(t, res.Timings.Exit >= res.Timings.FirstOutput)
+		assert.Assert(t, res.Timings.FirstOutput >= res.Timings.Start, "first output before start: %+v", res.Timings)
 		assertNothingLeft(t, c, s.RunID)
 	})
 }

@@ -22,7 +22,8 @@ type Timings struct {
 	// Start covers attaching and starting the container.
 	Start time.Duration
 	// FirstOutput is from the start call to the first byte on stdout or
-	// stderr; zero if the command printed nothing.
+	// stderr, and never less than Start; zero if the command printed
+	// nothing.
 	FirstOutput time.Duration
 	// Exit is from the start call to the container's exit.
 	Exit time.Duration
@@ -42,8 +43,8 @@ func (t Timings) String() string {
 		{"prepare", t.Prepare}, {"proxy-ready", t.Proxy}, {"create", t.Create}, {"start", t.Start},
 		{"first-output", t.FirstOutput}, {"exit", t.Exit}, {"cleanup", t.Cleanup}, {"total", t.Total},
 	} {
-		if p.name == "proxy-ready" && p.d == 0 {
-			continue // public mode has no proxy
+		if (p.name == "proxy-ready" || p.name == "first-output") && p.d == 0 {
+			continue // public mode has no proxy; a silent command no output
 		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')

@@ -247,7 +247,7 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		return p, err
 	}
 	// Inputs are this front door's flags.
-	for _, line := range settings.Features.Summary() {
+	for _, line := range p.Summary(settings.Features) {
 		a.report.settings = append(a.report.settings, strings.ReplaceAll(line, "(from flag)", "(from input)"))
 	}
 	for _, s := range a.report.settings {

@@ -86,7 +86,7 @@ func runLiveReview(cmd *cobra.Command, s *streams, f *reviewFlags) error {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
 	fmt.Fprintf(s.err, "sandbox: review of %s since %s (%s): %s\n", short(rp.Head), f.base, rp.Decision.Reason,
-		strings.Join(settings.Features.Summary(), ", "))
+		strings.Join(p.Summary(settings.Features), ", "))
 
 	// Progress goes to standard error: standard output is the review.
 	progress := agentOutput{s: &streams{out: s.err, err: s.err}}

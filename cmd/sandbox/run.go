@@ -81,7 +81,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	for _, n := range p.Notices {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
-	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(settings.Features.Summary(), ", "))
+	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(p.Summary(settings.Features), ", "))
 
 	out := agentOutput{s: s, json: o.json}
 	out.start()

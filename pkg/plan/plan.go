@@ -88,6 +88,24 @@ type Plan struct {
 	// Agent is the adapter whose output stream the run produces; nil for a
 	// plain command.
 	Agent agent.Adapter
+	// UserReason says why the sandbox runs as Run.Sandbox.User when no
+	// user was given ("workspace owner"); empty when one was.
+	UserReason string
+}
+
+// Summary is the resolved settings, one per item with its source, as a run
+// reports them; the user is the one the sandbox really runs as.
+func (p Plan) Summary(r features.Resolved) []string {
+	lines := r.Summary()
+	if p.UserReason == "" {
+		return lines
+	}
+	for i, l := range lines {
+		if strings.HasPrefix(l, features.KeyUser+"=") {
+			lines[i] = fmt.Sprintf("%s=%s (%s)", features.KeyUser, p.Run.Sandbox.User, p.UserReason)
+		}
+	}
+	return lines
 }
 
 // Build assembles the run. It is pure apart from reading Getenv, the
@@ -135,9 +153,9 @@ func Build(in Input) (Plan, error) {
 	} else {
 		switch {
 		case in.Owner != "" && (!isRoot(in.Owner) || s.Relax.Root):
-			s.User = in.Owner
+			s.User, p.UserReason = in.Owner, "workspace owner"
 		default:
-			s.User = Nobody
+			s.User, p.UserReason = Nobody, "nobody: the workspace belongs to root"
 			p.Notices = append(p.Notices, fmt.Sprintf(
 				"workspace %s belongs to root; running as nobody (%s), which can read but not write it: pass --user, or run from a tree you own",
 				in.Workspace, Nobody))

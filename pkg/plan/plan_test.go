@@ -185,3 +185,18 @@ func TestExtraMounts(t *testing.T) {
 	assert.Check(t, is.ErrorContains(err, "mounts["))
 	assert.Check(t, is.ErrorContains(err, `"context": must be an absolute path`))
 }
+
+// The summary names the user the sandbox really runs as, not "workspace
+// owner" when that owner is root and the sandbox runs as nobody.
+func TestSummaryNamesTheRealUser(t *testing.T) {
+	for _, tc := range []struct{ owner, want string }{
+		{"1000:1000", "user=1000:1000 (workspace owner)"},
+		{"0:0", "user=" + Nobody + " (nobody: the workspace belongs to root)"},
+	} {
+		in := agentInput(t, "claude", spec.Public)
+		in.Owner = tc.owner
+		p, err := Build(in)
+		assert.NilError(t, err)
+		assert.Check(t, is.Contains(strings.Join(p.Summary(in.Resolved), ", "), tc.want))
+	}
+}

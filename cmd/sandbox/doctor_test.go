@@ -18,7 +18,7 @@ func TestDoctor(t *testing.T) {
 	assert.Equal(t, code, 0, "stdout: %s\nstderr: %s", out, errOut)
 	for _, want := range []string{"✓ daemon: Docker ", "Engine API 1.", "✓ image: " + image, "✓ runtimes: ", "runc", "✓ disk: ",
 		// .ci/run registers gVisor (make gvisor), so doctor finds it.
-		"✓ gvisor runtime: runsc-host (/usr/bin/runsc --network=host --host-uds=open): suits public, private\n",
+		"✓ gvisor runtime: runsc-host (/usr/bin/runsc --network=host --host-uds=open --oci-seccomp): suits public, private\n",
 		"✓ --type gvisor, network public: runs under runsc-host\n",
 	} {
 		assert.Check(t, is.Contains(out, want))

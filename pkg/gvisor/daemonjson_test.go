@@ -40,17 +40,17 @@ func TestMergeKeepsEverythingElse(t *testing.T) {
 
 func TestMergeReplacesOnlyWhatDiffers(t *testing.T) {
 	doc := `{"runtimes": {
-		"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open"]},
+		"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open", "--oci-seccomp"]},
 		"runsc-host": {"path": "/usr/local/bin/runsc"}}}`
 	out, changed, err := Merge([]byte(doc), Recommended(DefaultPath))
 	assert.NilError(t, err)
 	assert.DeepEqual(t, changed, []string{Bridged})
 	var got struct{ Runtimes map[string]registration }
 	assert.NilError(t, json.Unmarshal(out, &got))
-	assert.DeepEqual(t, got.Runtimes[Bridged], registration{Path: DefaultPath, Args: []string{"--network=host", "--host-uds=open"}})
+	assert.DeepEqual(t, got.Runtimes[Bridged], registration{Path: DefaultPath, Args: []string{"--network=host", "--host-uds=open", "--oci-seccomp"}})
 
 	// An entry with more than path and arguments (a shim's options) is not ours.
-	doc = `{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open"], "options": {"x": 1}}}}`
+	doc = `{"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--host-uds=open", "--oci-seccomp"], "options": {"x": 1}}}}`
 	_, changed, err = Merge([]byte(doc), Recommended(DefaultPath)[:1])
 	assert.NilError(t, err)
 	assert.DeepEqual(t, changed, []string{Isolated})

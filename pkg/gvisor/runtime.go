@@ -55,11 +55,13 @@ const DefaultPath = "/usr/bin/runsc"
 // Recommended returns the runtimes this project registers, for the runsc
 // binary at path. Both may connect to host unix sockets (--host-uds=open):
 // the egress proxy and the credential gateway are reached through them.
-// Neither may create host sockets.
+// Neither may create host sockets. Both apply the container's seccomp
+// profile inside gVisor too (--oci-seccomp; runsc ignores it otherwise), so
+// what the profile refuses is refused under either runtime.
 func Recommended(path string) []Runtime {
 	return []Runtime{
-		{Name: Isolated, Path: path, Args: []string{"--network=none", "--host-uds=open"}},
-		{Name: Bridged, Path: path, Args: []string{"--network=host", "--host-uds=open"}},
+		{Name: Isolated, Path: path, Args: []string{"--network=none", "--host-uds=open", "--oci-seccomp"}},
+		{Name: Bridged, Path: path, Args: []string{"--network=host", "--host-uds=open", "--oci-seccomp"}},
 	}
 }
 

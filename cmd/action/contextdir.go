@@ -1,34 +1,28 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/org/sandbox-action/pkg/github"
-	"github.com/org/sandbox-action/pkg/review"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// ContextDir is where the sandbox sees the run's context: the event, the
-// pull request, its diff and the review schema, mounted read-only. They
-// never go into the workspace, which the agent can write and the pull
-// request's author controls.
+// ContextDir is where the sandbox sees the run's context, mounted
+// read-only: the event and, for a review, package review's context files
+// (pr.json, the diff to review, the schema). They never go into the
+// workspace, which the agent can write and the pull request's author
+// controls.
 const ContextDir = "/context"
 
-// Files of the context directory.
-const (
-	contextEvent  = "event.json"
-	contextPR     = "pull-request.json"
-	contextDiff   = "diff.patch"
-	contextSchema = "review-schema.json"
-)
+// contextEvent is the event payload's file in the context directory.
+const contextEvent = "event.json"
 
-// writeContext writes the context files into a new directory under base
-// (the action container's $HOME, which the runner mounts from the host as
-// /github/home) and returns it with a function that removes it.
-func (a *action) writeContext(base string, pr *github.PullRequest, rc *reviewContext) (dir string, remove func(), err error) {
+// writeContext writes the context files (the event, and files, a review's
+// context files) into a new directory under base (the action container's
+// $HOME, which the runner mounts from the host as /github/home) and returns
+// it with a function that removes it.
+func (a *action) writeContext(base string, files map[string][]byte) (dir string, remove func(), err error) {
 	if base == "" {
 		base = os.TempDir()
 	}
@@ -42,21 +36,16 @@ func (a *action) writeContext(base string, pr *github.PullRequest, rc *reviewCon
 		remove()
 		return "", func() {}, err
 	}
-	files := map[string][]byte{}
+	all := map[string][]byte{}
 	if p := a.getenv("GITHUB_EVENT_PATH"); p != "" {
 		if b, err := os.ReadFile(p); err == nil {
-			files[contextEvent] = b
+			all[contextEvent] = b
 		}
 	}
-	if pr != nil {
-		b, _ := json.MarshalIndent(pr, "", "  ")
-		files[contextPR] = b
-	}
-	if rc != nil {
-		files[contextDiff] = []byte(rc.diffText)
-		files[contextSchema] = review.Schema(false)
-	}
 	for name, b := range files {
+		all[name] = b
+	}
+	for name, b := range all {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			remove()
 			return "", func() {}, fmt.Errorf("context directory: %w", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/config"
 	"github.com/org/sandbox-action/pkg/engine"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/github"
@@ -26,6 +27,11 @@ const (
 // testHookBeforeRun, set only by tests, runs just before the agent starts
 // (a panic there proves the status comment still ends).
 var testHookBeforeRun func()
+
+// testHookPlanned, set only by tests, sees the run as planned, its context
+// directory written: the agent's argv and what it reads are checked there,
+// rather than in the log where the agent's two streams interleave.
+var testHookPlanned func(spec.Run)
 
 // DefaultAgentImage is the agent image a run uses when neither the image
 // input nor the config names one: the project's agent image, released
@@ -70,26 +76,22 @@ func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string
 	}
 	sl.update(ctx, github.PhaseQueued)
 
-	var rc *reviewContext
+	var rr *reviewRun
 	if job == jobReview {
 		var err error
-		rc, err = a.prepareReview(ctx, pr, force)
+		rr, err = a.prepareReview(ctx, pr, force)
 		if err != nil {
 			a.endFailed(sl, "could not prepare the review: "+err.Error())
 			return
 		}
-		if rc.decision.Scope == review.ScopeSkip {
-			a.gha.Noticef("%s", rc.decision.Reason)
-			a.report.skip(rc.decision.Reason)
-			sl.final(github.Status{Conclusion: github.ConclusionSkipped, Reason: rc.decision.Reason})
+		if d := rr.plan.Decision; d.Scope == review.ScopeSkip {
+			a.gha.Noticef("%s", d.Reason)
+			a.report.skip(d.Reason)
+			sl.final(github.Status{Conclusion: github.ConclusionSkipped, Reason: d.Reason})
 			return
 		}
 	}
-	prompt := a.taskPrompt()
-	if rc != nil {
-		prompt = reviewPrompt(pr, rc, a.in.prompt)
-	}
-	o, ok := a.sandbox(ctx, sl, prompt, rc)
+	o, ok := a.sandbox(ctx, sl, a.taskPrompt(), rr)
 	if !ok {
 		return
 	}
@@ -106,8 +108,8 @@ func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string
 	}
 	if o.OK() {
 		st.Details = o.Text()
-		if rc != nil {
-			st.Details = a.postReview(ctx, pr, rc, *o.Agent)
+		if rr != nil {
+			st.Details = a.postReview(ctx, pr, rr, *o.Agent)
 			if a.report.conclusion == github.ConclusionFailure {
 				st.Conclusion, st.Reason = github.ConclusionFailure, a.report.reason
 			}
@@ -118,10 +120,11 @@ func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string
 
 // sandbox plans and runs the agent, with the status comment running, and
 // finalised at once if the run is cancelled. ok is false when the run
-// could not be planned (the status is final then).
-func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rc *reviewContext) (outcome.Outcome, bool) {
+// could not be planned (the status is final then). A review run (rr not
+// nil) takes its prompt, schema and context files from the review's plan.
+func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rr *reviewRun) (outcome.Outcome, bool) {
 	a.gha.Group("Sandbox settings")
-	e, p, err := a.plan(ctx, prompt, rc)
+	e, p, err := a.plan(ctx, prompt, rr)
 	a.gha.EndGroup()
 	defer func() { a.removeContext() }()
 	if err != nil {
@@ -183,12 +186,12 @@ func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rc 
 // plan opens the engine, resolves the settings (inputs > config > bundle >
 // type > default) and assembles the run, with host paths in place of the
 // action container's.
-func (a *action) plan(ctx context.Context, prompt string, rc *reviewContext) (*engine.Engine, plan.Plan, error) {
+func (a *action) plan(ctx context.Context, prompt string, rr *reviewRun) (*engine.Engine, plan.Plan, error) {
 	e, err := engine.Open(ctx)
 	if err != nil {
 		return nil, plan.Plan{}, err
 	}
-	p, err := a.assemble(ctx, e, prompt, rc)
+	p, err := a.assemble(ctx, e, prompt, rr)
 	if err != nil {
 		e.Close()
 		return nil, p, err
@@ -196,7 +199,7 @@ func (a *action) plan(ctx context.Context, prompt string, rc *reviewContext) (*e
 	return e, p, nil
 }
 
-func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, rc *reviewContext) (plan.Plan, error) {
+func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, rr *reviewRun) (plan.Plan, error) {
 	paths, self, err := selfContainer(ctx, e, a.getenv("HOSTNAME"))
 	if err != nil {
 		return plan.Plan{}, err
@@ -219,16 +222,19 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		// `sandbox proxy` (see main).
 		ProxyImage: self,
 	}
-	if rc != nil {
-		req.Agent.Schema = review.Schema(false)
-		req.Agent.SchemaPath = ContextDir + "/" + contextSchema
-	}
-	cfg, err := a.config(ctx, ws)
-	if err != nil {
-		return plan.Plan{}, err
+	var cfg *config.File
+	var files map[string][]byte
+	if rr != nil {
+		req.Agent.Prompt, req.Agent.Schema, req.Agent.SchemaPath = rr.req.Prompt, rr.req.Schema, rr.req.SchemaPath
+		cfg, files = rr.cfg, rr.files
+	} else {
+		var err error
+		if cfg, err = a.config(ctx, ws); err != nil {
+			return plan.Plan{}, err
+		}
 	}
 	req.Config = cfg
-	dir, remove, err := a.writeContext(a.getenv("HOME"), a.pr, rc)
+	dir, remove, err := a.writeContext(a.getenv("HOME"), files)
 	if err != nil {
 		return plan.Plan{}, err
 	}
@@ -260,6 +266,9 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	a.report.outputs["network"] = string(settings.Features.Network)
 	if err := translate(&p.Run, paths); err != nil {
 		return p, err
+	}
+	if testHookPlanned != nil {
+		testHookPlanned(p.Run)
 	}
 	return p, p.Run.Validate()
 }

@@ -210,7 +210,7 @@ func TestRefusedInlineCommentMovesToTheBody(t *testing.T) {
 	rs := h.gh.Reviews(repo, 2)
 	assert.Assert(t, is.Len(rs, 1), h.out.String())
 	assert.Check(t, is.Contains(rs[0].Body, "Divide"))
-	assert.Check(t, is.Contains(h.out.String(), "moving it into the review body"))
+	assert.Check(t, is.Contains(h.out.String(), "into the review body"))
 }
 
 func TestWorkflowDispatchTaskReportsInTheSummary(t *testing.T) {

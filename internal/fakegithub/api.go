@@ -23,6 +23,7 @@ func (f *Fake) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews", f.auth(false, f.listReviews))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/pulls/{number}/reviews", f.auth(true, f.createReview))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", f.auth(false, f.getContents))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead}", f.auth(false, f.compare))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
 	})

@@ -21,6 +21,8 @@ type State struct {
 	Reviews        []*Review   `json:"reviews,omitempty"`
 	// Contents are files of repositories at refs (the contents API).
 	Contents []*Content `json:"contents,omitempty"`
+	// Comparisons are the diffs between two commits (the compare API).
+	Comparisons []*Comparison `json:"comparisons,omitempty"`
 }
 
 // User is a GitHub account.

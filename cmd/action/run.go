@@ -245,6 +245,8 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		img := DefaultAgentImage
 		req.Flags.Settings.Image = &img
 	}
+	// The agents' image declares the CLI settings it carries: no notice.
+	req.ImageLabels = e.ImageLabels
 	p, settings, err := plan.Make(ctx, req, func(ctx context.Context) (features.Host, error) {
 		h, err := e.Host(ctx)
 		return features.Host{Runtimes: h.Runtimes, NCPU: h.NCPU}, err

@@ -301,10 +301,14 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 // the runner does when the job has services: the fake API is reached by
 // its name there.
 func TestActionOnAJobNetwork(t *testing.T) {
-	sc := reviewScenario()
-	res := runScenario(t, sc, jobNetwork(t))
-	sc.check(t, res)
-	res.job.assertNothingLeft()
+	for _, sc := range []scenario{reviewScenario(), privateScenario()} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runScenario(t, sc, jobNetwork(t))
+			sc.check(t, res)
+			res.job.assertNothingLeft()
+		})
+	}
 }
 
 // runScenario runs sc on network and collects what it left.
@@ -353,6 +357,12 @@ func runScenario(t *testing.T, sc scenario, network string) *result {
 	code := r.wait(3 * time.Minute)
 	res := &result{job: j, gh: gh, repo: repo, state: gh.state(), outputs: j.outputs(), summary: j.summary(), log: r.log.String()}
 	t.Logf("writes to GitHub: %s", strings.Join(gh.writes(), ", "))
+	// The action's own overhead, as its step summary reports it.
+	for _, line := range strings.Split(res.summary, "\n") {
+		if strings.Contains(line, "→") && strings.HasPrefix(line, "| ") {
+			t.Logf("timing: %s", line)
+		}
+	}
 	assert.Equal(t, code, sc.wantCode, "action log:\n%s", res.log)
 	return res
 }

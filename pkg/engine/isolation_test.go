@@ -51,18 +51,25 @@ func eachIsolation(t *testing.T, f func(t *testing.T, iso isolation)) {
 	}
 }
 
-// spec is testSpec run under iso's runtime, with the room for the
-// runtime's own threads that --type gvisor adds to the pids limit.
+// spec is testSpec run under iso's runtime.
 func (iso isolation) spec(t *testing.T, args ...string) spec.RunSpec {
 	t.Helper()
 	s := testSpec(t, args...)
+	iso.apply(t, &s)
+	return s
+}
+
+// apply runs s under iso's runtime, with the room for the runtime's own
+// threads that --type gvisor adds to the pids limit. Tests that build their
+// specs elsewhere (private mode's, through plan) call it on the sandbox.
+func (iso isolation) apply(t *testing.T, s *spec.RunSpec) {
+	t.Helper()
 	s.Runtime = iso.runtime
-	if iso.runtime != "" {
+	if iso.runtime != "" && s.Limits.PidsLimit > 0 {
 		g, err := features.LookupType(features.GVisorType)
 		assert.NilError(t, err)
 		s.Limits.PidsLimit += g.PidsOverhead
 	}
-	return s
 }
 
 // inspected is the runtime a container reports it was created with.

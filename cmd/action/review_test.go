@@ -16,6 +16,7 @@ import (
 
 	"github.com/org/sandbox-action/internal/fakegithub"
 	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/config"
 	"github.com/org/sandbox-action/pkg/review"
 	"github.com/org/sandbox-action/pkg/spec"
 )
@@ -196,15 +197,20 @@ func TestRequestChangesFromTheBaseBranchConfig(t *testing.T) {
 // files left out are listed in the review, never silently dropped.
 func TestLargePullRequestListsSkippedFiles(t *testing.T) {
 	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
-	h.agent("claude-anchorable.jsonl", "review:\n  max_diff_bytes: 20000\n")
+	h.agent("claude-anchorable.jsonl", "review:\n  max_diff_bytes: 20000\n  max_file_diff_bytes: 2048\n")
 	base, err := os.ReadFile("testdata/pr.diff")
 	assert.NilError(t, err)
 	var big strings.Builder
 	big.Write(base)
 	const generated = 40
 	for i := range generated {
-		fmt.Fprintf(&big, "diff --git a/gen/file%02d.go b/gen/file%02d.go\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/gen/file%02d.go\n@@ -0,0 +1,40 @@\n", i, i, i)
-		for l := range 40 {
+		// file00.go is over the per-file limit; each other one is within it.
+		lines := 40
+		if i == 0 {
+			lines = 100
+		}
+		fmt.Fprintf(&big, "diff --git a/gen/file%02d.go b/gen/file%02d.go\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/gen/file%02d.go\n@@ -0,0 +1,%d @@\n", i, i, i, lines)
+		for l := range lines {
 			fmt.Fprintf(&big, "+var v%02d_%02d = %q\n", i, l, strings.Repeat("x", 20))
 		}
 	}
@@ -216,11 +222,13 @@ func TestLargePullRequestListsSkippedFiles(t *testing.T) {
 	assert.Check(t, is.Contains(rv.Body, "### Files not reviewed"))
 	assert.Check(t, is.Contains(rv.Body, "`go.sum`: lockfile"))
 	assert.Check(t, is.Contains(rv.Body, "`logo.png`: binary"))
+	assert.Check(t, is.Contains(rv.Body, "`gen/file00.go`: "+review.SkipTooLarge))
 	assert.Check(t, is.Contains(rv.Body, "`gen/file39.go`: "+review.SkipBudget))
 	n := strings.Count(rv.Body, ": "+review.SkipBudget)
-	assert.Check(t, n > 0 && n < generated, "some generated files fit the budget, not all: %d skipped", n)
-	assert.Check(t, is.Contains(finalStatus(t, h, 2), fmt.Sprintf("%d files not reviewed", n+2)))
-	assert.Check(t, is.Contains(g.prompt(), fmt.Sprintf("%d of the pull request's files are not in the diff", n+2)))
+	assert.Check(t, n > 0 && n < generated-1, "some generated files fit the budget, not all: %d skipped", n)
+	n += 3 // go.sum, logo.png, gen/file00.go
+	assert.Check(t, is.Contains(finalStatus(t, h, 2), fmt.Sprintf("%d files not reviewed", n)))
+	assert.Check(t, is.Contains(g.prompt(), fmt.Sprintf("%d of the pull request's files are not in the diff", n)))
 	assert.Check(t, len(g.files[review.DiffFile]) <= 20000)
 	assert.Check(t, is.Contains(g.files[review.PRFile], `"path": "gen/file39.go"`))
 }
@@ -269,4 +277,66 @@ func TestSynchronizeReviewsOnlyTheNewChanges(t *testing.T) {
 		compared = compared || r.Path == "/repos/"+repo+"/compare/"+push1+"..."+push2
 	}
 	assert.Check(t, compared, "the diff since the last review comes from the compare API")
+}
+
+func TestReviewSettingsFromConfig(t *testing.T) {
+	secrets := []string{"s3cret"}
+	for _, tc := range []struct {
+		name, yaml string
+		opts       review.Options
+		budget     review.Budget
+	}{
+		{"no config", "", review.Options{Secrets: secrets}, review.Budget{}},
+		{"no review block", "limits:\n  memory: 1g\n", review.Options{Secrets: secrets}, review.Budget{}},
+		{"every key", "review:\n  allow_approve: true\n  request_changes: true\n  max_file_diff_bytes: 2048\n  max_diff_bytes: 5000\n",
+			review.Options{AllowApprove: true, RequestChanges: true, Secrets: secrets}, review.Budget{FileBytes: 2048, TotalBytes: 5000}},
+		{"explicitly off", "review:\n  allow_approve: false\n  request_changes: false\n",
+			review.Options{Secrets: secrets}, review.Budget{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg *configFile
+			if tc.yaml != "" {
+				var err error
+				cfg, err = config.Parse([]byte(tc.yaml), ".github/sandbox.yml")
+				assert.NilError(t, err)
+			}
+			opts, budget := reviewSettings(cfg, secrets)
+			assert.Check(t, is.DeepEqual(opts, tc.opts))
+			assert.Check(t, is.DeepEqual(budget, tc.budget))
+		})
+	}
+}
+
+// allow_approve from the base branch's config offers the agent the approve
+// verdict in the schema it is given; without it the schema has none.
+func TestAllowApproveReachesTheAgentsSchema(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "review:\n  allow_approve: true\n")
+	g := capture(t)
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	argv := strings.Join(g.argv, "\n")
+	assert.Check(t, is.Contains(argv, `"approve"`))
+	assert.Check(t, is.Contains(g.files[review.SchemaFile], `"approve"`))
+	assert.Check(t, is.Len(h.gh.Reviews(repo, 2), 1))
+
+	// Without it, the schema offers no approve verdict (capture sees this
+	// run too).
+	h2 := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h2.agent("claude-anchorable.jsonl", "")
+	assert.Equal(t, h2.run(context.Background()), 0, h2.out.String())
+	assert.Check(t, !strings.Contains(g.files[review.SchemaFile], `"approve"`))
+}
+
+// A bad review: block on the base branch fails the run before any agent
+// runs, naming the key; the status comment says so.
+func TestBadReviewConfigNamesTheKey(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "review:\n  max_diff_bytes: 10\n")
+	g := capture(t)
+	assert.Equal(t, h.run(context.Background()), 1, h.out.String())
+	st := finalStatus(t, h, 2)
+	assert.Check(t, is.Contains(st, "failed"))
+	assert.Check(t, is.Contains(st, "review.max_diff_bytes"))
+	assert.Check(t, g.argv == nil, "no agent ran")
+	assert.Check(t, is.Len(h.gh.Reviews(repo, 2), 0))
 }

@@ -20,7 +20,8 @@ var ErrWorkspaceBusy = errors.New("workspace is busy")
 // workspaceLock is an exclusive advisory lock on one working tree. It is an
 // flock on a file named for the workspace path, so the kernel releases it
 // when the holder dies, however it dies: a killed run never leaves a stale
-// lock behind.
+// lock behind (only its empty file, which the next run reuses). A run that
+// ends removes the file.
 type workspaceLock struct {
 	f *os.File
 }
@@ -38,14 +39,24 @@ func (e *Engine) lockWorkspace(ctx context.Context, workspace string, wait bool)
 		return nil, fmt.Errorf("lock directory: %w", err)
 	}
 	path := e.lockPath(workspace)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open lock: %w", err)
-	}
+	var f *os.File
 	for {
+		if f == nil {
+			var err error
+			if f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+				return nil, fmt.Errorf("open lock: %w", err)
+			}
+		}
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			break
+			// The holder before us removes the file as it unlocks; a lock
+			// on the removed file guards nothing: open the path again.
+			if current(f, path) {
+				break
+			}
+			f.Close()
+			f = nil
+			continue
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
@@ -92,10 +103,24 @@ func (e *Engine) workspaceHeld(workspace string) bool {
 	return false
 }
 
+// unlock removes the lock file and releases the lock, so that runs leave no
+// files behind. The file goes first, while the lock is still held: a run
+// waiting on it then finds it gone (see current) and takes a new one.
 func (l *workspaceLock) unlock() {
 	if l == nil || l.f == nil {
 		return
 	}
+	_ = os.Remove(l.f.Name())
 	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	_ = l.f.Close()
+}
+
+// current reports whether f is still the file at path.
+func current(f *os.File, path string) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	now, err := os.Stat(path)
+	return err == nil && os.SameFile(held, now)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/plan"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -53,7 +54,9 @@ func newGCCmd(s *streams) *cobra.Command {
 		Short: "Remove what killed sandbox runs left behind",
 		Long: `Remove every container and network a sandbox run created (found by its
 org.sandbox-action.run-id label) whose run is no longer alive. A run is alive
-while its process holds the lock on its workspace; --all removes those too.`,
+while its process holds the lock on its workspace. Without --run, only runs
+this user started on this host are touched (org.sandbox-action.origin);
+--all removes every run's objects, live ones too.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := engine.Open(cmd.Context())
@@ -61,6 +64,7 @@ while its process holds the lock on its workspace; --all removes those too.`,
 				return err
 			}
 			defer e.Close()
+			o.Origin = plan.LocalOrigin()
 			removed, err := e.GC(cmd.Context(), o)
 			for _, o := range removed {
 				fmt.Fprintf(s.out, "removed %s %s (run %s)\n", o.Kind, o.Name, o.RunID)
@@ -71,7 +75,7 @@ while its process holds the lock on its workspace; --all removes those too.`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&o.All, "all", false, "also remove the objects of runs that are still alive")
+	cmd.Flags().BoolVar(&o.All, "all", false, "also remove the objects of live runs and of other users' and hosts' runs")
 	cmd.Flags().StringVar(&o.RunID, "run", "", "only remove the objects of this run")
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"gotest.tools/v3/poll"
 
 	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/plan"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -142,6 +143,7 @@ func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 	out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
 	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
 	out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
+	out = strings.ReplaceAll(out, plan.LocalOrigin(), "UID@HOST")
 	golden.Assert(t, out, "cmd-public.golden")
 }
 
@@ -158,6 +160,7 @@ func TestCmdPrintsThePrivateModeScript(t *testing.T) {
 	out = regexp.MustCompile(`sandbox-[0-9a-f]{12}`).ReplaceAllString(out, "sandbox-RUNID")
 	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
 	out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
+	out = strings.ReplaceAll(out, plan.LocalOrigin(), "UID@HOST")
 	golden.Assert(t, out, "cmd-private.golden")
 }
 

@@ -70,14 +70,22 @@ type GCOptions struct {
 	All bool
 	// RunID limits GC to one run.
 	RunID string
+	// Origin, when set, limits GC without RunID or All to the runs with
+	// this origin label ("UID@HOST"): on a shared daemon, other people's
+	// runs are theirs to collect.
+	Origin string
 }
 
 // GC removes what earlier runs left behind: every labelled object whose
-// workspace is not locked by a live run. It returns what it removed.
+// workspace is not locked by a live run. It returns what it removed. Asked
+// for one run (RunID) that is alive, it removes nothing and says so.
 func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 	f := client.Filters{}.Add("label", spec.LabelRunID)
-	if o.RunID != "" {
+	switch {
+	case o.RunID != "":
 		f = client.Filters{}.Add("label", spec.LabelRunID+"="+o.RunID)
+	case o.Origin != "" && !o.All:
+		f = f.Add("label", spec.LabelOrigin+"="+o.Origin)
 	}
 	objs, err := e.list(ctx, f)
 	if err != nil {
@@ -85,11 +93,16 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 	}
 	var removed []Object
 	var errs []error
+	alive := map[string]bool{}
 	// Containers first: a network cannot be removed while a container is
 	// still attached to it.
 	for _, kind := range []string{"container", "network"} {
 		for _, obj := range objs {
-			if obj.Kind != kind || (!o.All && obj.Workspace != "" && e.workspaceHeld(obj.Workspace)) {
+			if obj.Kind != kind {
+				continue
+			}
+			if !o.All && obj.Workspace != "" && e.workspaceHeld(obj.Workspace) {
+				alive[obj.Workspace] = true
 				continue
 			}
 			if err := e.remove(ctx, obj); err != nil {
@@ -97,6 +110,11 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 				continue
 			}
 			removed = append(removed, obj)
+		}
+	}
+	if o.RunID != "" && len(alive) > 0 {
+		for ws := range alive {
+			errs = append(errs, fmt.Errorf("run %s is alive: a sandbox process holds the lock on %s; stop it, or pass --all to remove its containers anyway", o.RunID, ws))
 		}
 	}
 	return removed, errors.Join(errs...)

@@ -13,14 +13,19 @@ import (
 )
 
 // leftover creates, without starting, a container labelled as a run on
-// workspace would label it: what a SIGKILLed run leaves behind.
-func leftover(t *testing.T, c *client.Client, runID, workspace string) string {
+// workspace would label it: what a SIGKILLed run leaves behind. An origin,
+// if given, is its origin label.
+func leftover(t *testing.T, c *client.Client, runID, workspace string, origin ...string) string {
 	t.Helper()
+	labels := map[string]string{spec.LabelRunID: runID, spec.LabelWorkspace: workspace}
+	if len(origin) > 0 {
+		labels[spec.LabelOrigin] = origin[0]
+	}
 	res, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{
 		Name: "sbxtest-" + runID,
 		Config: &container.Config{
 			Image: testSpec(t).Image, Cmd: []string{"/toolbox", "sleep", "60s"},
-			Labels: map[string]string{spec.LabelRunID: runID, spec.LabelWorkspace: workspace},
+			Labels: labels,
 		},
 	})
 	assert.NilError(t, err)
@@ -53,8 +58,9 @@ func TestGCRemovesWhatDeadRunsLeftAndKeepsLiveOnes(t *testing.T) {
 	assert.Assert(t, hasRun(removed, deadRun))
 	assertNothingLeft(t, c, deadRun)
 
+	// Asked for a live run by name, gc says why it leaves it.
 	removed, err = e.GC(ctx, GCOptions{RunID: liveRun})
-	assert.NilError(t, err)
+	assert.ErrorContains(t, err, "run "+liveRun+" is alive: a sandbox process holds the lock on "+liveWS)
 	assert.Assert(t, !hasRun(removed, liveRun), "gc removed a live run")
 
 	removed, err = e.GC(ctx, GCOptions{RunID: liveRun, All: true})
@@ -62,6 +68,29 @@ func TestGCRemovesWhatDeadRunsLeftAndKeepsLiveOnes(t *testing.T) {
 	assert.Assert(t, hasRun(removed, liveRun))
 	assertNothingLeft(t, c, liveRun)
 	lock.unlock()
+}
+
+// On a shared daemon, gc without --run removes only the dead runs of its own
+// user and host (the origin label), unless --all.
+func TestGCKeepsOtherOriginsRuns(t *testing.T) {
+	e, c := newTestEngine(t)
+	ctx := context.Background()
+	me, other := "sbxtest-"+randomID(t)+"@host", "sbxtest-"+randomID(t)+"@host"
+	mine, theirs := randomID(t), randomID(t)
+	leftover(t, c, mine, t.TempDir(), me)
+	leftover(t, c, theirs, t.TempDir(), other)
+
+	removed, err := e.GC(ctx, GCOptions{Origin: me})
+	assert.NilError(t, err)
+	assert.Assert(t, hasRun(removed, mine) && !hasRun(removed, theirs), "removed: %+v", removed)
+	assertNothingLeft(t, c, mine)
+	objs, err := e.List(ctx)
+	assert.NilError(t, err)
+	assert.Assert(t, hasRun(objs, theirs), "another origin's run was removed")
+
+	removed, err = e.GC(ctx, GCOptions{RunID: theirs})
+	assert.NilError(t, err)
+	assert.Assert(t, hasRun(removed, theirs))
 }
 
 func TestLockIsReleasedWhenTheHolderEnds(t *testing.T) {

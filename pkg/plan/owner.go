@@ -39,3 +39,13 @@ func Workspace(dir string) (path, owner string, err error) {
 	}
 	return abs, fmt.Sprintf("%d:%d", st.Uid, st.Gid), nil
 }
+
+// LocalOrigin is "UID@HOST" for this process: the origin label of the runs
+// it starts, and what `sandbox gc` without --run limits itself to.
+func LocalOrigin() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%d@%s", os.Getuid(), host)
+}

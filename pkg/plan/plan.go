@@ -130,6 +130,7 @@ func Build(in Input) (Plan, error) {
 		Env:       append([]spec.EnvVar(nil), in.Env...),
 		Remove:    !in.Keep,
 		CreatedBy: in.CreatedBy,
+		Origin:    LocalOrigin(),
 	}
 	r := in.Resolved
 	r.Apply(&s)

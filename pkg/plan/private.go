@@ -61,6 +61,7 @@ func private(p *Plan, in Input) error {
 		SandboxType: s.SandboxType,
 		Bundle:      s.Bundle,
 		CreatedBy:   s.CreatedBy,
+		Origin:      s.Origin,
 		Role:        spec.RoleProxy,
 	}
 

@@ -27,6 +27,7 @@ func (s RunSpec) ContainerLabels() map[string]string {
 		LabelType:      s.SandboxType,
 		LabelBundle:    s.Bundle,
 		LabelCreatedBy: s.CreatedBy,
+		LabelOrigin:    s.Origin,
 	} {
 		if v != "" {
 			labels[k] = v

@@ -53,6 +53,9 @@ func (r Run) NetworkLabels() map[string]string {
 	labels[LabelRunID] = r.Sandbox.RunID
 	labels[LabelRole] = RoleNetwork
 	labels[LabelWorkspace] = r.Sandbox.workspaceSource()
+	if r.Sandbox.Origin != "" {
+		labels[LabelOrigin] = r.Sandbox.Origin
+	}
 	if r.Sandbox.CreatedBy != "" {
 		labels[LabelCreatedBy] = r.Sandbox.CreatedBy
 	}

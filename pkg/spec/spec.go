@@ -34,6 +34,9 @@ const (
 	LabelCreatedBy   = LabelPrefix + "created-by"
 	LabelRole        = LabelPrefix + "role"
 	LabelNetworkMode = LabelPrefix + "network-mode"
+	// LabelOrigin is "UID@HOST" of who started the run: `sandbox gc`
+	// touches only its own user's runs on a shared daemon.
+	LabelOrigin = LabelPrefix + "origin"
 )
 
 // NetworkMode says how the sandbox reaches the outside world.
@@ -93,6 +96,8 @@ type RunSpec struct {
 	Bundle      string
 	// CreatedBy names the front door: "cli", "action" or "e2e".
 	CreatedBy string
+	// Origin is "UID@HOST" of who started the run (LabelOrigin); optional.
+	Origin string
 	// Role is RoleSandbox (the default when empty) or RoleProxy. The proxy
 	// does not mount Workspace; it carries it only as a label, so that
 	// garbage collection treats it as part of the same run.

@@ -96,6 +96,7 @@ func (v *validator) spec(s RunSpec) {
 	v.labelValue("sandbox-type", s.SandboxType)
 	v.labelValue("bundle", s.Bundle)
 	v.labelValue("created-by", s.CreatedBy)
+	v.labelValue("origin", s.Origin)
 	v.labels(s.Labels)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -35,4 +36,19 @@ func TestBadInputExits125FromRunAndCmd(t *testing.T) {
 			assert.Check(t, is.Equal(out, ""), "%s %s", sub, tc.name)
 		}
 	}
+}
+
+// --agent command runs the program after -- as the agent: its output is
+// passed through as text, and a missing program is named in the flags'
+// words.
+func TestAgentCommandRunsTheProgramAfterTheDashes(t *testing.T) {
+	ws := workspace(t)
+	code, out, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, "--agent", "command", "--", "/toolbox", "echo", "hello from the agent")...)
+	assert.Check(t, is.Equal(code, 0), errOut)
+	assert.Check(t, is.Contains(out, "hello from the agent"))
+
+	code, _, errOut = cli(context.Background(), nil, toolboxArgs(t, ws, "--agent", "command")...)
+	assert.Check(t, is.Equal(code, exitSandboxError))
+	assert.Check(t, is.Contains(errOut, "--agent command runs the program given after --"))
+	assert.Check(t, !strings.Contains(errOut, "Request."), errOut)
 }

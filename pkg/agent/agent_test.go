@@ -97,7 +97,7 @@ func TestCommandRejects(t *testing.T) {
 		{"codex", Request{Prompt: "p", MaxTurns: 3, AllowedTools: []string{"Read"}},
 			"codex has no option for allowed tools, max turns"},
 		{"gemini", Request{Prompt: "p", MaxTurns: 3, PermissionMode: "plan"}, "gemini has no option for max turns, permission mode"},
-		{"command", Request{Prompt: "p"}, "command: no program given (Request.Args)"},
+		{"command", Request{Prompt: "p"}, "--agent command runs the program given after --, and none was given"},
 		{"command", Request{Args: []string{"make"}, Model: "m"}, "command has no option for model"},
 	}
 	for _, tc := range tests {

@@ -14,7 +14,7 @@ func (command) Setup() Setup { return Setup{} }
 // Command runs req.Args, with the prompt (if any) as the last argument.
 func (command) Command(req Request) ([]string, error) {
 	if len(req.Args) == 0 || req.Args[0] == "" {
-		return nil, fmt.Errorf("command: no program given (Request.Args)")
+		return nil, fmt.Errorf("--agent command runs the program given after --, and none was given")
 	}
 	if err := unsupported("command", map[string]bool{
 		"model":           req.Model != "",

@@ -163,6 +163,13 @@ func Build(in Input) (Plan, error) {
 		}
 	}
 
+	if in.Agent != nil && in.Agent.Adapter.Name() == "command" {
+		// --agent command runs the program after -- as the agent: its
+		// output is read as plain text events.
+		a := *in.Agent
+		a.Request.Args, in.Command = in.Command, nil
+		in.Agent = &a
+	}
 	if in.Agent != nil {
 		if len(in.Command) > 0 {
 			return p, fmt.Errorf("give either a command or --agent, not both (command: %q)", strings.Join(in.Command, " "))

@@ -21,7 +21,7 @@ import (
 
 // baseConfig is the base branch's .github/sandbox.yml: it passes the
 // replay agent's settings from the step's environment into the sandbox.
-const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_FETCH]\n"
+const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_FETCH, REPLAY_STDERR]\n"
 
 // scenario is one workflow run of the action, end to end.
 type scenario struct {
@@ -214,12 +214,14 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 		},
 		{
 			name: "agent fails: failed with its stderr tail", event: "pull_request", payload: "pull_request.opened.json",
-			transcript: "auth-failure-not-logged-in-2.1.141.jsonl", env: map[string]string{"REPLAY_EXIT": "1"}, wantCode: 1,
+			transcript: "auth-failure-not-logged-in-2.1.141.jsonl", wantCode: 1,
+			env: map[string]string{"REPLAY_EXIT": "1", "REPLAY_STDERR": "Error: 529 overloaded_error (request req_e2e)"},
 			check: func(t *testing.T, res *result) {
 				st := res.assertFinal(t, "failed", "failure")
 				assert.Check(t, is.Contains(st.Body, "Agent stderr (last lines)"))
-				// The replay agent's one stderr line: its argv.
-				assert.Check(t, is.Contains(st.Body, "replayagent: argv"))
+				assert.Check(t, is.Contains(st.Body, "Error: 529 overloaded_error (request req_e2e)"))
+				// The transcript's own error reaches the reason.
+				assert.Check(t, is.Contains(st.Body, "Not logged in"))
 				assert.Check(t, is.Len(res.state.Reviews, 0))
 			},
 		},
@@ -266,6 +268,24 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 			},
 		},
 		privateScenario(),
+		{
+			name: "workflow_dispatch task: the answer in the step summary", event: "workflow_dispatch", payload: "workflow_dispatch.json",
+			edit: func(m map[string]any) {
+				// The run's own repository, and a task instead of the
+				// example's input.
+				r := dig(m, "repository")
+				r["full_name"], r["name"] = repository, "Hello-World"
+				dig(r, "owner")["login"] = author
+				m["inputs"] = map[string]any{"prompt": "Summarise what calc.go does."}
+			},
+			transcript: "stream-success-text-only-2.1.195.jsonl",
+			check: func(t *testing.T, res *result) {
+				assert.Check(t, is.Equal(res.outputs["conclusion"], "success"))
+				assert.Check(t, is.Contains(res.summary, firstLine(finalText(t, "stream-success-text-only-2.1.195.jsonl"))))
+				assert.Check(t, is.Len(res.gh.writes(), 0), "a task without a pull request posts nothing")
+				res.assertNoSecretShown(t)
+			},
+		},
 		{
 			name: "fork without secrets: the explanation, no crash", event: "pull_request", payload: "pull_request.opened.json",
 			edit: func(m map[string]any) {

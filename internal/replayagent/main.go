@@ -19,6 +19,8 @@
 //	                   paths are relative to the working directory; the edits are made
 //	                   before the transcript's last line, as an agent edits before it reports
 //	REPLAY_EXIT        exit code (default 0)
+//	REPLAY_STDERR      text written to standard error after the transcript, as a failing
+//	                   CLI prints its error last
 //	REPLAY_FETCH       URLs to GET before replaying, separated by spaces, $VARIABLES
 //	                   expanded (e.g. $ANTHROPIC_BASE_URL/v1/models), through the
 //	                   proxy HTTP_PROXY/HTTPS_PROXY name (as an agent's tools do); each
@@ -67,6 +69,9 @@ func run(argv []string, getenv func(string) string, stdout, stderr io.Writer, sl
 	if err := c.replay(stdout, sleep); err != nil {
 		fmt.Fprintf(stderr, "replayagent: %v\n", err)
 		return 2
+	}
+	if msg := getenv("REPLAY_STDERR"); msg != "" {
+		fmt.Fprintln(stderr, msg)
 	}
 	return c.exit
 }

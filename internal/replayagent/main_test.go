@@ -171,3 +171,13 @@ func TestFetchThroughTheProxy(t *testing.T) {
 	assert.Equal(t, bad.code, 2)
 	assert.Check(t, is.Contains(bad.stderr, `REPLAY_FETCH "outside.test": want http:// or https:// URLs`))
 }
+
+// REPLAY_STDERR is the last thing on stderr, as a failing CLI's error is.
+func TestStderrLast(t *testing.T) {
+	transcript, err := filepath.Abs(filepath.Join(recordingsDir, "claude", "auth-failure-not-logged-in-2.1.141.jsonl"))
+	assert.NilError(t, err)
+	r := replayIn(t, "", map[string]string{"REPLAY_TRANSCRIPT": transcript, "REPLAY_DELAY": "0", "REPLAY_EXIT": "1",
+		"REPLAY_STDERR": "Error: 529 overloaded_error"}, "claude")
+	assert.Equal(t, r.code, 1)
+	assert.Check(t, strings.HasSuffix(r.stderr, "\nError: 529 overloaded_error\n"), r.stderr)
+}

@@ -55,7 +55,7 @@ func TestRunExitStatus(t *testing.T) {
 		{name: "agent exit code", args: []string{"--", "/toolbox", "exit", "42"}, wantCode: 42},
 		{name: "command not in image", args: []string{"--", "/no/such/agent"}, wantCode: 127, wantErrSub: "/no/such/agent"},
 		{name: "timeout", args: []string{"--timeout", "1s", "--", "/toolbox", "sleep", "60s"}, wantCode: 124, wantErrSub: "timed out after 1s (stopping it took"},
-		{name: "out of memory", args: []string{"--memory", "32m", "--", "/toolbox", "alloc", "256"}, wantCode: 137, wantErrSub: "out of memory"},
+		{name: "out of memory", args: []string{"--memory", "32m", "--", "/toolbox", "alloc", "256"}, wantCode: 137, wantErrSub: "the command was killed for running out of memory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := cli(context.Background(), nil, toolboxArgs(t, ws, tc.args...)...)

@@ -51,6 +51,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 
 	"go.yaml.in/yaml/v3"
 
@@ -203,7 +206,7 @@ func document(data []byte, name string) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, syntaxError(name, err)
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
@@ -235,4 +238,33 @@ func (f *File) Input(flags features.Layer) features.Input {
 		return features.Input{Flags: flags}
 	}
 	return features.Input{Flags: flags, Config: f.layer, ConfigName: f.name}
+}
+
+// yamlLine matches the line number of a YAML syntax error.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parserErrors are the YAML parser's (not scanner's) messages. The YAML
+// library numbers their lines from 0 (the scanner's from 1), so they named
+// the line before the construct that failed.
+var parserErrors = []string{
+	"did not find expected key",
+	"did not find expected node content",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+}
+
+// syntaxError names the file and the line of a YAML syntax error as an
+// editor shows it: "sandbox.yml:3: did not find expected ',' or ']'".
+func syntaxError(name string, err error) error {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	line, _ := strconv.Atoi(m[1])
+	if slices.Contains(parserErrors, m[2]) {
+		line++
+	}
+	return fmt.Errorf("%s:%d: %s", name, line, m[2])
 }

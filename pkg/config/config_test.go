@@ -164,7 +164,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "syntax error",
 			yaml: "image: a\ntimeout: 5m: 6m\n",
-			want: []string{`sandbox.yml: yaml: line 2: mapping values are not allowed in this context`},
+			want: []string{`sandbox.yml:2: mapping values are not allowed in this context`},
 		},
 		{
 			// yaml.v3 places this one a line early (it counts the
@@ -348,5 +348,20 @@ func TestFind(t *testing.T) {
 			_, err = Load(got)
 			assert.NilError(t, err)
 		})
+	}
+}
+
+// A YAML syntax error names the line where the broken construct is, as
+// file:line, whether the YAML parser or its scanner found it.
+func TestSyntaxErrorsNameTheRightLine(t *testing.T) {
+	for _, tc := range []struct{ yml, want string }{
+		{"image: x\nlimits:\n  memory: [2g\nnetwork: private\n", "sandbox.yml:3: did not find expected ',' or ']'"},
+		{"image: x\nlimits:\n  memory: {a: 1\nnetwork: private\n", "sandbox.yml:3: did not find expected ',' or '}'"},
+		{"image: x\nlimits:\n  memory: 2g\n bad: 1\n", "sandbox.yml:4: did not find expected key"},
+		{"image: x\n\tlimits: 3\n", "sandbox.yml:2: found a tab character that violates indentation"},
+		{"image: x\nenv: @x\n", "sandbox.yml:2: found character that cannot start any token"},
+	} {
+		_, err := Parse([]byte(tc.yml), "sandbox.yml")
+		assert.Check(t, err != nil && err.Error() == tc.want, "%q: got %v", tc.yml, err)
 	}
 }

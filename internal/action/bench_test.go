@@ -1,4 +1,4 @@
-package main
+package action
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const (
 // (status comment, diff, sandbox with the replay agent, review, final
 // comment) and reports the two overheads beside their goals:
 //
-//	go test ./cmd/action -run X -bench ActionOverhead -benchtime 5x
+//	go test ./internal/action -run X -bench ActionOverhead -benchtime 5x
 func BenchmarkActionOverhead(b *testing.B) {
 	var start, finish, docker time.Duration
 	for i := 0; i < b.N; i++ {

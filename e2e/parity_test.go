@@ -26,7 +26,9 @@ import (
 // inspect the same.
 //
 // What differs by design, and only that, is set aside:
-//   - names, the run id and the created-by label (action vs cli);
+//   - names, the run id, the created-by label (action vs cli) and the
+//     origin label (who created it where: the action's container vs this
+//     host);
 //   - the agent's arguments after the program name: the action asks for a
 //     review (its prompt and --json-schema), the command line for the
 //     prompt given;
@@ -130,7 +132,7 @@ func normalise(in container.InspectResponse) container.InspectResponse {
 	cfg.Labels = map[string]string{}
 	for k, v := range in.Config.Labels {
 		switch k {
-		case spec.LabelRunID, spec.LabelCreatedBy:
+		case spec.LabelRunID, spec.LabelCreatedBy, spec.LabelOrigin:
 		default:
 			cfg.Labels[k] = v
 		}

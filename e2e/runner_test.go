@@ -270,9 +270,17 @@ func (j *job) assertNothingLeft() {
 	for _, x := range vs.Items {
 		left = append(left, "volume "+x.Name)
 	}
+	// Per-run files (sockets, the review's context) live under
+	// /github/home, i.e. under RUNNER_TEMP on the host, and go with the run.
 	_ = filepath.Walk(j.temp, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Mode()&os.ModeSocket != 0 {
+		if err != nil {
+			return nil
+		}
+		if fi.Mode()&os.ModeSocket != 0 {
 			left = append(left, "socket "+p)
+		}
+		if fi.IsDir() && filepath.Dir(p) == j.home && strings.HasPrefix(fi.Name(), "sandbox-") {
+			left = append(left, "directory "+p)
 		}
 		return nil
 	})

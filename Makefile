@@ -49,7 +49,6 @@ gvisor:
 build:
 	mkdir -p bin
 	$(GOFLAGS_STATIC) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/sandbox ./cmd/sandbox
-	$(GOFLAGS_STATIC) $(GO) build -trimpath -ldflags "-s -w" -o bin/action ./cmd/action
 
 images: image replay-image
 
@@ -57,7 +56,7 @@ images: image replay-image
 image: build
 	@test -r $(CA_BUNDLE) || { echo "no CA bundle at $(CA_BUNDLE): install Debian's ca-certificates"; exit 1; }
 	rm -rf dist/image && mkdir -p dist/image
-	cp bin/sandbox bin/action $(CA_BUNDLE) dist/image/
+	cp bin/sandbox $(CA_BUNDLE) dist/image/
 	docker build -q -t $(IMAGE) -f Dockerfile \
 		--build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) dist/image
 

@@ -59,10 +59,8 @@ func buildActionImage(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	for bin, pkg := range map[string]string{"sandbox": "./cmd/sandbox", "action": "./cmd/action"} {
-		if err := testimage.CompileStatic(ctx, pkg, filepath.Join(dir, bin)); err != nil {
-			return "", err
-		}
+	if err := testimage.CompileStatic(ctx, "./cmd/sandbox", filepath.Join(dir, "sandbox")); err != nil {
+		return "", err
 	}
 	ca, err := os.ReadFile(caBundle)
 	if err != nil {
@@ -73,7 +71,7 @@ func buildActionImage(ctx context.Context) (string, error) {
 	}
 	dockerfile := filepath.Join(root, "Dockerfile")
 	h := sha256.New()
-	for _, f := range []string{dockerfile, filepath.Join(dir, "sandbox"), filepath.Join(dir, "action"), filepath.Join(dir, "ca-certificates.crt")} {
+	for _, f := range []string{dockerfile, filepath.Join(dir, "sandbox"), filepath.Join(dir, "ca-certificates.crt")} {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return "", err
@@ -127,7 +125,7 @@ func actionEntrypoint(t *testing.T) (entrypoint string, args []string) {
 	}
 	data, err := os.ReadFile(filepath.Join(root, "action.yml"))
 	if os.IsNotExist(err) {
-		return defaultActionEntrypoint, nil
+		return "", nil
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +145,3 @@ func actionEntrypoint(t *testing.T) (entrypoint string, args []string) {
 	}
 	return meta.Runs.Entrypoint, meta.Runs.Args
 }
-
-// defaultActionEntrypoint is used until action.yml names one.
-const defaultActionEntrypoint = "/usr/local/bin/action"

@@ -6,21 +6,14 @@ package main
 import (
 	"fmt"
 	"os"
-	"syscall"
 
 	"github.com/org/sandbox-action/internal/action"
 )
 
-// sandboxPath is the sandbox CLI in the action's image.
-const sandboxPath = "/usr/local/bin/sandbox"
-
 func main() {
 	if len(os.Args) > 1 {
-		// Started with arguments, this is a sandbox command (the proxy),
-		// not the action.
-		err := syscall.Exec(sandboxPath, append([]string{sandboxPath}, os.Args[1:]...), os.Environ())
-		fmt.Fprintf(os.Stderr, "action: run %s: %v\n", sandboxPath, err)
-		os.Exit(127)
+		fmt.Fprintf(os.Stderr, "action: unexpected arguments %q: the action's inputs are INPUT_* environment variables\n", os.Args[1:])
+		os.Exit(2)
 	}
 	os.Exit(action.Main())
 }

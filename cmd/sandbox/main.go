@@ -10,18 +10,23 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/org/sandbox-action/internal/action"
 	"github.com/org/sandbox-action/pkg/forwarder"
 )
 
 func main() {
+	runAction, args := actionArgs(os.Args[1:])
+	if runAction {
+		os.Exit(action.Main())
+	}
 	// The forwarder is a private sandbox's entrypoint: it skips the CLI
 	// (and its signal handling, which it does itself) and stays small.
-	if len(os.Args) > 1 && os.Args[1] == forwardCmdName {
+	if len(args) > 0 && args[0] == forwardCmdName {
 		runtime.GOMAXPROCS(1)
-		os.Exit(forwarder.Main(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		os.Exit(forwarder.Main(args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	ctx, stop := notifyContext(context.Background(), stopSignals...)
-	code := realMain(ctx, os.Args[1:], &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv})
+	code := realMain(ctx, args, &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv})
 	stop()
 	os.Exit(code)
 }

@@ -77,6 +77,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newEventsCmd(s),
 		newReviewCmd(s),
 		newForwardCmd(s),
+		newActionCmd(s),
 	)
 	return root
 }

@@ -19,11 +19,12 @@ import (
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// buildAction compiles the action binary, as the image ships it.
+// buildAction compiles the sandbox binary, which the image ships and starts
+// as `sandbox action`.
 func buildAction(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "action")
-	assert.NilError(t, testimage.CompileStatic(context.Background(), "./cmd/action", bin))
+	bin := filepath.Join(t.TempDir(), "sandbox")
+	assert.NilError(t, testimage.CompileStatic(context.Background(), "./cmd/sandbox", bin))
 	return bin
 }
 
@@ -39,7 +40,7 @@ func TestCancelMidRunFinalisesAndLeavesNothing(t *testing.T) {
 			h.env["REPLAY_DELAY"] = "20s"
 			bin := buildAction(t)
 
-			cmd := exec.Command(bin)
+			cmd := exec.Command(bin, "action")
 			for k, v := range h.env {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}

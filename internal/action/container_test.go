@@ -20,8 +20,8 @@ import (
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// actionImageTag is the action's image as the Dockerfile ships it: both
-// binaries, the action as entrypoint.
+// actionImageTag is the action's image as the Dockerfile ships it: the
+// sandbox binary, `sandbox action` as entrypoint.
 const actionImageTag = "sandbox-action-test/action:dev"
 
 func actionImage(t testing.TB) string {
@@ -29,10 +29,9 @@ func actionImage(t testing.TB) string {
 	return testimage.Ensure(t, testimage.Spec{
 		Tag: actionImageTag,
 		Binaries: map[string]string{
-			"/usr/local/bin/action":  "./cmd/action",
 			"/usr/local/bin/sandbox": "./cmd/sandbox",
 		},
-		Entrypoint: []string{"/usr/local/bin/action"},
+		Entrypoint: []string{"/usr/local/bin/sandbox", "action"},
 	})
 }
 
@@ -46,7 +45,7 @@ func actionImage(t testing.TB) string {
 // runner uses the default bridge or the job's network.)
 func TestActionInItsContainerTranslatesHostPaths(t *testing.T) {
 	// In private mode the egress proxy is the action's own image, started
-	// as `sandbox proxy`.
+	// with the arguments of `sandbox proxy` after its entrypoint.
 	for _, network := range []string{"public", "private"} {
 		t.Run(network, func(t *testing.T) { actionInContainer(t, network) })
 	}

@@ -154,9 +154,28 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 			},
 			reads: [][]string{{"cat", "lib/.git"}, {"cat", ".git/modules/lib/HEAD"}},
 		},
+		{
+			// A tree without .git (here a subdirectory of a repository, as
+			// in a monorepo) must not get one: git on the host discovers
+			// the nearest .git, so a planted one runs its config the next
+			// time a person (or a git-aware shell prompt) looks at the tree.
+			name: "subdirectory of a repository",
+			setup: func(t *testing.T) string {
+				sub := filepath.Join(gitWorkspace(t), "sub")
+				assert.NilError(t, os.Mkdir(sub, 0o777))
+				return sub
+			},
+			probes: [][]string{
+				{"rename", "fake", ".git"},
+				{"mkdir", ".git/hooks"},
+				{"write", ".git/config", "[core]\n\tfsmonitor = \"touch MARKER\"\n"},
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := tc.setup(t)
+			_, err := os.Lstat(filepath.Join(ws, ".git"))
+			hadGit := err == nil
 			chmodAll(t, ws)
 			marker := filepath.Join(ws, "marker")
 			// The fake git directory is allowed (it is ordinary workspace
@@ -185,7 +204,8 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 			}
 			for i, p := range tc.probes {
 				r := results[first+i][2]
-				assert.Check(t, strings.Contains(r, "read-only file system") || strings.Contains(r, "device or resource busy"),
+				assert.Check(t, strings.Contains(r, "read-only file system") || strings.Contains(r, "device or resource busy") ||
+					strings.Contains(r, "file exists"),
 					"%q: want a read-only failure, got %q", p, r)
 			}
 			for i, p := range tc.reads {
@@ -199,8 +219,13 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 			for _, dir := range tc.statusIn {
 				hostGit(t, filepath.Join(ws, dir), "status")
 			}
-			_, err := os.Stat(marker)
+			_, err = os.Stat(marker)
 			assert.Check(t, os.IsNotExist(err), "the host's git status ran a command planted by the sandbox")
+			if !hadGit {
+				// The empty mount point that kept .git out is gone too.
+				_, err := os.Lstat(filepath.Join(ws, ".git"))
+				assert.Check(t, os.IsNotExist(err), "the run left a .git in a tree that had none")
+			}
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -43,6 +44,9 @@ func Run(ctx context.Context, r Runner, p plan.Plan, o Options) Outcome {
 	res, err := r.Run(ctx, p.Run, engine.RunOptions{
 		Stdout: st.stdout(), Stderr: st.stderr(), WaitForLock: o.WaitForLock, Pull: o.Pull,
 	})
+	for _, dir := range p.Placeholders {
+		removePlaceholder(dir)
+	}
 	out := Outcome{Engine: res, Err: err, Wall: time.Since(begin), Limit: p.Run.Sandbox.Timeout}
 	out.Agent = st.finish(res.ExitCode)
 	out.StderrTail = string(st.tail.Bytes())
@@ -174,4 +178,12 @@ func (s *streams) finish(exitCode int) *agent.Result {
 	<-s.done
 	r := s.parser.Finish(exitCode, s.tail.Bytes())
 	return &r
+}
+
+// removePlaceholder removes a mask's mount point if it is still an empty
+// directory; anything else there is someone's and stays.
+func removePlaceholder(dir string) {
+	if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
+		_ = os.Remove(dir)
+	}
 }

@@ -19,6 +19,13 @@ type GitProtection struct {
 	// Mounts lay the git directory, and every .git file that points into
 	// it, read-only over themselves inside the workspace mount.
 	Mounts []spec.Mount
+	// Masks are the targets of empty read-only mounts (spec.RunSpec.Masks):
+	// /workspace/.git when the workspace has none.
+	Masks []string
+	// Placeholders are the paths (as this process sees them) of the empty
+	// directories Docker creates in the workspace for Masks, to be removed
+	// after the run.
+	Placeholders []string
 	// Notices explain what the sandbox will not see.
 	Notices []string
 }
@@ -55,7 +62,10 @@ type GitProtection struct {
 //     notice.
 //   - .git as a symlink is refused: the link itself would stay writable, so
 //     a sandbox could point it at a directory of its own.
-//   - No .git: nothing to protect.
+//   - No .git (a tree that is not a repository, or a subdirectory of
+//     one): an empty read-only mount keeps the sandbox from creating one,
+//     since the host's git would find it before any repository above and
+//     run its configuration in that directory.
 //   - A workspace that is itself a git directory (a bare repository), or
 //     lies in one, is refused: its configuration and hooks would be the
 //     sandbox's to write.
@@ -68,6 +78,8 @@ func ProtectGit(local, host string) (GitProtection, error) {
 	fi, err := os.Lstat(dotgit)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		g.Masks = append(g.Masks, filepath.Join(spec.WorkspaceDir, ".git"))
+		g.Placeholders = append(g.Placeholders, dotgit)
 		return g, nil
 	case err != nil:
 		return g, fmt.Errorf("workspace git directory: %w", err)

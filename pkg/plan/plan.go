@@ -91,6 +91,10 @@ type Plan struct {
 	// UserReason says why the sandbox runs as Run.Sandbox.User when no
 	// user was given ("workspace owner"); empty when one was.
 	UserReason string
+	// Placeholders are empty directories Docker creates in the workspace
+	// as mount points for the run's masks; the runner removes them after
+	// the run (os.Remove: only while still empty).
+	Placeholders []string
 }
 
 // Summary is the resolved settings, one per item with its source, as a run
@@ -144,6 +148,8 @@ func Build(in Input) (Plan, error) {
 		return p, err
 	}
 	s.Mounts = append(s.Mounts, git.Mounts...)
+	s.Masks = append(s.Masks, git.Masks...)
+	p.Placeholders = append(p.Placeholders, git.Placeholders...)
 	s.Mounts = append(s.Mounts, in.Mounts...)
 	p.Notices = append(p.Notices, git.Notices...)
 

@@ -51,6 +51,23 @@ func checkMountPath(p string) string {
 	return ""
 }
 
+// masks accepts only paths strictly inside the workspace.
+func (v *validator) masks(ms []string, role string) {
+	if len(ms) > 0 && role != RoleSandbox {
+		v.add("masks", "", "only the sandbox takes masks")
+	}
+	for i, m := range ms {
+		field := fmt.Sprintf("masks[%d]", i)
+		if r := checkMountPath(m); r != "" {
+			v.add(field, m, r)
+			continue
+		}
+		if !strings.HasPrefix(filepath.Clean(m), WorkspaceDir+"/") {
+			v.add(field, m, "must lie inside "+WorkspaceDir)
+		}
+	}
+}
+
 func (v *validator) mounts(ms []Mount, role string) {
 	if len(ms) > 0 && role != RoleSandbox {
 		v.add("mounts", "", "only the sandbox takes extra mounts")

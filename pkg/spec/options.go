@@ -40,6 +40,9 @@ type request struct {
 // programs there; nosuid and nodev keep them inert otherwise.
 const tmpfsOptions = "rw,exec,nosuid,nodev,mode=1777"
 
+// maskOptions make a mask an empty directory nothing can be written to.
+const maskOptions = "ro,noexec,nosuid,nodev,size=4k,mode=0555"
+
 // homeTmpfsOptions also make HOME owned by the sandbox user. Docker copies an
 // image directory's owner and mode onto a tmpfs mounted over it, so an image
 // that already has the directory (root, 0755) would otherwise leave HOME
@@ -155,6 +158,15 @@ func (s RunSpec) options() []option {
 		for _, m := range s.Mounts {
 			mm := mount.Mount{Type: mount.TypeBind, Source: filepath.Clean(m.Source), Target: filepath.Clean(m.Target), ReadOnly: m.ReadOnly}
 			add("--mount", m.mountValue(), func(r *request) { r.host.Mounts = append(r.host.Mounts, mm) })
+		}
+		for _, m := range s.Masks {
+			dir := filepath.Clean(m)
+			add("--tmpfs", dir+":"+maskOptions, func(r *request) {
+				if r.host.Tmpfs == nil {
+					r.host.Tmpfs = map[string]string{}
+				}
+				r.host.Tmpfs[dir] = maskOptions
+			})
 		}
 		add("-w", WorkspaceDir, func(r *request) { r.config.WorkingDir = WorkspaceDir })
 	}

@@ -74,6 +74,11 @@ type RunSpec struct {
 	// Mounts are extra bind mounts, applied after the workspace so that
 	// one may lie over part of it (a read-only .git inside the workspace).
 	Mounts []Mount
+	// Masks are paths inside the workspace covered by an empty, read-only
+	// tmpfs, so that the sandbox cannot create anything there (a .git in
+	// a tree that has none). Docker creates each as an empty directory in
+	// the workspace; the runner removes it after the run.
+	Masks []string
 	// Env is the environment, in order. Secret values are never shown to people.
 	Env []EnvVar
 	// User is "UID:GID", normally the owner of Workspace.

@@ -82,6 +82,7 @@ func (v *validator) spec(s RunSpec) {
 	v.identifier("name", s.Name, namePattern)
 	v.workspace(s.Workspace)
 	v.mounts(s.Mounts, s.role())
+	v.masks(s.Masks, s.role())
 	v.env(s.Env, s.reservedEnv())
 	v.user(s.User, s.Relax.Root)
 	v.network(s.Network)

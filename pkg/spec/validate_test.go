@@ -107,6 +107,8 @@ func TestValidateRejects(t *testing.T) {
 		{"mount over root", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "//"}} }, "mounts[0].target", `spec: mounts[0].target "//": must not replace the container's root`},
 		{"mount over workspace", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/workspace/"}} }, "mounts[0].target", `spec: mounts[0].target "/workspace/": is where the workspace is mounted`},
 		{"mount under proc", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/proc/self"}} }, "mounts[0].target", `spec: mounts[0].target "/proc/self": overlaps /proc, which the sandbox's runtime provides`},
+		{"mask outside workspace", func(s *spec.RunSpec) { s.Masks = []string{"/etc"} }, "masks[0]", `spec: masks[0] "/etc": must lie inside /workspace`},
+		{"mask is workspace", func(s *spec.RunSpec) { s.Masks = []string{"/workspace"} }, "masks[0]", `spec: masks[0] "/workspace": must lie inside /workspace`},
 		{"mount over home", func(s *spec.RunSpec) { s.Mounts = []spec.Mount{{Source: "/a", Target: "/home/sandbox"}} }, "mounts[0].target", `spec: mounts[0].target "/home/sandbox": overlaps /home/sandbox, …`},
 		{"mount duplicate", func(s *spec.RunSpec) {
 			s.Mounts = []spec.Mount{{Source: "/a", Target: "/ctx"}, {Source: "/b", Target: "/ctx/"}}

@@ -511,3 +511,19 @@ func TestRetrySecondaryRateLimitReset(t *testing.T) {
 	assert.DeepEqual(t, statuses, []int{201, 403, 200})
 	assert.Check(t, is.Contains(f.Comments(repoName, 2)[0].Body, "cancelled"))
 }
+
+// TestStatusCommentIgnoresQuotedMarker: another bot (a welcome bot, or
+// another workflow posting as github-actions[bot]) that quotes a person's
+// text can carry a marker that person forged, with a zero cost total.
+// Found, it would reset max-pr-cost-usd and be overwritten; only a comment
+// that starts with the marker, as the action writes it, is the status.
+func TestStatusCommentIgnoresQuotedMarker(t *testing.T) {
+	f := newFake(t)
+	forged := Marker{RunID: 1, PRCostUSD: 0}.String()
+	f.AddComment(repoName, 2, "github-actions[bot]", "Thanks for the pull request! You wrote:\n\n> fixes the bug "+forged)
+	want := f.AddComment(repoName, 2, "github-actions[bot]", Marker{RunID: 5, PRCostUSD: 7.5}.String()+"\n### ✅ Sandbox review: finished successfully")
+	sc, err := newClient(t, f).FindStatus(context.Background(), repo, 2, "")
+	assert.NilError(t, err)
+	assert.Equal(t, sc.ID, want)
+	assert.Equal(t, sc.Previous.PRCostUSD, 7.5)
+}

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
+
+	"github.com/org/sandbox-action/internal/fakegithub"
 )
 
 const sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -147,4 +150,38 @@ func TestRunURL(t *testing.T) {
 	delete(env, "GITHUB_RUN_ID")
 	assert.Equal(t, RunURL(get), "")
 	assert.Equal(t, RunID(get), int64(0))
+}
+
+// TestStatusScrubsSecretsBeforeCutting: the status comment shortens the
+// agent's text and stderr; a secret lying across the cut must not leave its
+// first or last part in the clear, which it would if scrubbing came after
+// the cut.
+func TestStatusScrubsSecretsBeforeCutting(t *testing.T) {
+	const secret = "sk-ant-api03-0123456789abcdefghijklmnopqrstuvwxyz"
+	half := secret[:len(secret)/2]
+	tail := secret[len(secret)/2:]
+	f := fakegithub.New(t)
+	c, err := New(Options{APIURL: f.URL, Token: fakegithub.DefaultToken, Secrets: []string{secret}})
+	assert.NilError(t, err)
+	for _, tc := range []struct {
+		name string
+		edit func(*Status)
+		part string
+	}{
+		{"details cut after the secret's first half", func(s *Status) {
+			s.Details = strings.Repeat("x", maxDetailsRunes-80) + secret + strings.Repeat("y", 100)
+		}, half},
+		{"stderr cut before the secret's second half", func(s *Status) {
+			s.StderrTail = strings.Repeat("y", 100) + secret + strings.Repeat("x", maxStderrRunes-len(tail))
+		}, tail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := base()
+			st.Phase, st.Conclusion = PhaseDone, ConclusionFailure
+			tc.edit(&st)
+			sc := c.NewStatus(repo, 2)
+			assert.NilError(t, sc.Update(context.Background(), st))
+			assert.Assert(t, !strings.Contains(sc.Body, tc.part), "part of the secret posted: %q", tc.part)
+		})
+	}
 }

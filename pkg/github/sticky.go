@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	gh "github.com/google/go-github/v62/github"
 )
@@ -30,7 +31,8 @@ type StatusComment struct {
 // FindStatus looks for the pull request's status comment among its issue
 // comments. Only comments written by a bot (the token's app) or by self
 // (the token's user, when the token is a person's; empty if unknown) are
-// considered, so that nobody can plant a marker that resets the cost total.
+// considered, and only when the marker opens the comment, so that nobody can
+// plant a marker that resets the cost total.
 // With several, the oldest wins: it is the one every run has been editing.
 func (c *Client) FindStatus(ctx context.Context, repo Repo, number int, self string) (*StatusComment, error) {
 	sc := &StatusComment{c: c, repo: repo, number: number}
@@ -41,6 +43,11 @@ func (c *Client) FindStatus(ctx context.Context, repo Repo, number int, self str
 			return nil, fmt.Errorf("list comments of %s#%d: %w", repo, number, err)
 		}
 		for _, cm := range cs {
+			// The action writes the marker first; one further in is quoted
+			// text, which a person may have forged.
+			if !strings.HasPrefix(cm.GetBody(), markerPrefix+":status ") {
+				continue
+			}
 			m, ok := ParseMarker(cm.GetBody())
 			if !ok {
 				continue
@@ -70,6 +77,9 @@ func (c *Client) NewStatus(repo Repo, number int) *StatusComment {
 // the same comment after. If the comment was deleted in between, a new one
 // is created.
 func (s *StatusComment) Update(ctx context.Context, st Status) error {
+	// Scrub the texts before RenderStatus shortens them as well as after:
+	// a secret lying across a cut would otherwise keep a part in the clear.
+	st.Reason, st.Details, st.StderrTail = s.c.scrub(st.Reason), s.c.scrub(st.Details), s.c.scrub(st.StderrTail)
 	body := s.c.scrub(RenderStatus(st))
 	if s.c.dry != nil {
 		s.c.dry.add(Post{Kind: "status comment", Target: fmt.Sprintf("%s#%d", s.repo, s.number), Body: body})

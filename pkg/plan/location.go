@@ -45,7 +45,9 @@ func checkLocation(ws, home, socket string) error {
 		return fmt.Errorf("workspace / is the root directory; choose a project directory")
 	}
 	inside := append([]string(nil), insideLocations...)
-	if socket != "" {
+	// A socket directly in / adds nothing: / itself is refused above, and
+	// every workspace lies inside it.
+	if socket != "" && filepath.Dir(socket) != "/" {
 		inside = append(inside, filepath.Dir(socket))
 	}
 	contain := append([]string(nil), containLocations...)

@@ -71,6 +71,14 @@ func TestCheckLocationUsesTheDockerSocketsDirectory(t *testing.T) {
 	assert.Check(t, is.Equal(DockerSocket(func(string) string { return "unix:///x/d.sock" }), "/x/d.sock"))
 }
 
+// A socket directly in / (a mistyped DOCKER_HOST such as
+// unix:///nonexistent) must not make every workspace "inside a system
+// location": the run goes on to say that no daemon answers.
+func TestCheckLocationSocketInRoot(t *testing.T) {
+	err := checkLocation(t.TempDir(), "", "/nonexistent")
+	assert.Check(t, is.Nil(err))
+}
+
 // A unix socket at the workspace's top two levels would let the sandbox
 // talk to a host service (a bind-mounted docker.sock, an SSH agent).
 func TestWorkspaceRefusesUnixSockets(t *testing.T) {

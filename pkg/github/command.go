@@ -53,18 +53,28 @@ type Command struct {
 
 // ParseCommand finds the first command in body: a line that starts with the
 // trigger (case-insensitive, up to three spaces of indentation) outside
-// quotes ("> " lines) and code (fenced or indented). A mention anywhere else
-// is conversation, not a command. The trigger must be followed by a space or
-// the end of the line, so "@sandbox-bots" is not "@sandbox-bot". ok is false
-// when there is no command at all.
+// quotes ("> " lines), code (fenced or indented) and HTML comments, which
+// GitHub does not show. A mention anywhere else is conversation, not a
+// command. The trigger must be followed by a space or the end of the line,
+// so "@sandbox-bots" is not "@sandbox-bot". ok is false when there is no
+// command at all.
 func ParseCommand(trigger, body string) (cmd Command, ok bool) {
 	trigger = strings.ToLower(strings.TrimSpace(trigger))
 	if trigger == "" {
 		return Command{}, false
 	}
-	var fence string // the open code fence ("```", "~~~~"…), if any
+	var fence string   // the open code fence ("```", "~~~~"…), if any
+	inComment := false // inside an HTML comment, which GitHub does not show
 	for i, line := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n") {
 		line = strings.TrimRight(line, " \t\r")
+		if inComment {
+			// What follows "-->" on this line does not start a line.
+			inComment = !strings.Contains(line, "-->")
+			continue
+		}
+		if opens := strings.LastIndex(line, "<!--"); opens >= 0 && fence == "" && !strings.Contains(line[opens:], "-->") {
+			inComment = true
+		}
 		indent, rest := indentation(line)
 		if fence != "" {
 			if indent < 4 && closesFence(rest, fence) {

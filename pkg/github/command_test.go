@@ -47,6 +47,13 @@ func TestParseCommand(t *testing.T) {
 		{name: "prefix of trigger", body: "@sandbox review", ok: false},
 		{name: "empty", body: "", ok: false},
 		{name: "inline code", body: "`@sandbox-bot review`", ok: false},
+		// An HTML comment is invisible on GitHub: a command there would
+		// start a run nobody reading the thread can see was asked for.
+		{name: "html comment", body: "<!--\n@sandbox-bot review\n-->", ok: false},
+		{name: "html comment with text", body: "Looks good <!-- note\n@sandbox-bot review\n-->", ok: false},
+		{name: "unclosed html comment", body: "<!--\n@sandbox-bot review", ok: false},
+		{name: "after a closed html comment", body: "<!-- x -->\n@sandbox-bot review", ok: true, verb: VerbReview, text: "review", line: 2},
+		{name: "html comment closed mid-line", body: "<!--\nx --> @sandbox-bot review\n@sandbox-bot help", ok: true, verb: VerbHelp, text: "help", line: 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

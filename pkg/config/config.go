@@ -159,13 +159,39 @@ func Find(workspace string) (string, error) {
 
 // Load reads and parses a config file. A missing file is an error that
 // satisfies errors.Is(err, fs.ErrNotExist).
+//
+// The file must be a regular file of at most 1 MiB: a sandbox can write the
+// workspace's config, and a named pipe there would hang the next run, a
+// huge file slow it down.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	// Stat before opening: opening a named pipe blocks.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read config: %s: not a regular file", path)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read config: %s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, fmt.Errorf("read config: %s: larger than 1 MiB", path)
+	}
 	return Parse(data, path)
 }
+
+// maxConfigBytes bounds a config file.
+const maxConfigBytes = 1 << 20
 
 // Parse parses and validates a config file's contents; name is used in
 // error messages and as the config layer's source. An empty file is a valid

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,6 +115,32 @@ func TestLoadMissing(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), DefaultPath))
 	assert.Assert(t, errors.Is(err, fs.ErrNotExist), "%v", err)
 	assert.ErrorContains(t, err, "read config: ")
+}
+
+// A sandbox writes the workspace, config file included: a named pipe there
+// would hang the next run (and sandbox trust) on reading it, and a huge
+// file would make it slow and large. Both are refused at once.
+func TestLoadRefusesPipeAndHugeFile(t *testing.T) {
+	dir := t.TempDir()
+	pipe := filepath.Join(dir, "pipe.yml")
+	assert.NilError(t, syscall.Mkfifo(pipe, 0o644))
+	done := make(chan error, 1)
+	go func() { _, err := Load(pipe); done <- err }()
+	select {
+	case err := <-done:
+		assert.ErrorContains(t, err, pipe+": not a regular file")
+	case <-time.After(5 * time.Second):
+		// Unblock the reader so the test can end.
+		if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("Load blocked on a named pipe")
+	}
+
+	huge := filepath.Join(dir, "huge.yml")
+	assert.NilError(t, os.WriteFile(huge, []byte(strings.Repeat("#", maxConfigBytes+1)), 0o644))
+	_, err := Load(huge)
+	assert.ErrorContains(t, err, huge+": larger than 1 MiB")
 }
 
 func TestParseErrors(t *testing.T) {

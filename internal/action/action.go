@@ -204,23 +204,29 @@ func (a *action) finish() int {
 	}
 	r.outputs["conclusion"] = string(r.conclusion)
 	r.outputs["duration-ms"] = fmt.Sprint(time.Since(a.begin).Milliseconds())
-	for _, k := range outputNames {
-		v, ok := r.outputs[k]
-		if !ok {
-			continue
+	written := a.fileCommand("GITHUB_OUTPUT", func() {
+		for _, k := range outputNames {
+			v, ok := r.outputs[k]
+			if !ok {
+				continue
+			}
+			if a.getenv("GITHUB_OUTPUT") == "" {
+				// Outside a runner there is no output file (go-githubactions
+				// would panic): show the outputs in the log.
+				fmt.Fprintf(a.log, "output %s=%s\n", k, a.scrub.Scrub(v))
+				continue
+			}
+			a.gha.SetOutput(k, a.scrub.Scrub(v))
 		}
-		if a.getenv("GITHUB_OUTPUT") == "" {
-			// Outside a runner there is no output file (go-githubactions
-			// would panic): show the outputs in the log.
-			fmt.Fprintf(a.log, "output %s=%s\n", k, a.scrub.Scrub(v))
-			continue
-		}
-		a.gha.SetOutput(k, a.scrub.Scrub(v))
-	}
+	})
 	if a.getenv("GITHUB_STEP_SUMMARY") != "" {
-		a.gha.AddStepSummary(a.scrub.Scrub(r.summary(a)))
+		written = a.fileCommand("GITHUB_STEP_SUMMARY", func() {
+			a.gha.AddStepSummary(a.scrub.Scrub(r.summary(a)))
+		}) && written
 	}
 	switch {
+	case !written:
+		return 1
 	case r.neutral:
 		return 0
 	case r.postFailed && !r.posted && !r.dryRun:
@@ -234,6 +240,20 @@ func (a *action) finish() int {
 		return 0
 	}
 	return 1
+}
+
+// fileCommand runs write, which appends to the runner's file named by the
+// variable name. go-githubactions panics when that file cannot be opened; here
+// it is an error that names the file, and the step fails: its outputs are lost.
+func (a *action) fileCommand(name string, write func()) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			a.gha.Errorf("could not write %s (%s): %v", name, a.getenv(name), r)
+			ok = false
+		}
+	}()
+	write()
+	return true
 }
 
 // outputNames are action.yml's outputs, in its order.

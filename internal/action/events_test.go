@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -158,4 +159,19 @@ func TestForkWithoutSecretsExplainsAndStaysNeutral(t *testing.T) {
 	assert.Check(t, is.Contains(h.out.String(), "comes from the fork forker/Hello-World"))
 	assert.Check(t, is.Contains(h.summary(), "The safe pattern"))
 	assert.Check(t, is.Equal(h.outputs()["conclusion"], "skipped"))
+}
+
+// A runner whose file commands cannot be written (a missing directory, a
+// read-only mount) gets a failed step that says why, not a crash: the
+// library panics when it cannot open GITHUB_OUTPUT.
+func TestUnwritableFileCommandsFailTheStepWithoutACrash(t *testing.T) {
+	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, "pull_request_review", "pull_request_review.submitted.json", nil)
+			h.env[name] = filepath.Join(t.TempDir(), "missing", "file")
+			assert.Equal(t, h.run(context.Background()), 1, h.out.String())
+			assert.Check(t, is.Contains(h.out.String(), name))
+			assert.Check(t, !strings.Contains(h.out.String(), "failed unexpectedly"), h.out.String())
+		})
+	}
 }

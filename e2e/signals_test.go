@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -134,7 +135,10 @@ func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
 		objects int
 	}{
 		{"public", nil, 1},
-		{"private", []string{"--network", "private", "--proxy-image", proxyImage(t)}, 3},
+		// The sandbox; its socket directory is checked below.
+		{"private host", []string{"--network", "private", "--proxy-transport", "host"}, 1},
+		// The sandbox, the proxy and the run's volume.
+		{"private container", []string{"--network", "private", "--proxy-transport", "container", "--proxy-image", proxyImage(t)}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--image", testimage.Toolbox(t)}, tc.args...)
@@ -146,12 +150,17 @@ func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
 
 			// Nothing could clean up: the run's objects are still there…
 			assert.Equal(t, len(runObjects(t, id)), tc.objects)
+			socketDir := filepath.Join(os.TempDir(), "sandbox-"+id)
+			_, err := os.Stat(socketDir)
+			assert.Equal(t, err == nil, tc.name == "private host", "socket directory %s: %v", socketDir, err)
 			// …until gc, which sees the run's workspace lock is free. (It is
 			// scoped to this run: other test packages' runs share the daemon.)
 			out, err := exec.Command(sandboxBin, "gc", "--run", id).CombinedOutput()
 			assert.NilError(t, err, "%s", out)
 			assert.Assert(t, strings.Contains(string(out), id), "gc output: %s", out)
 			assertNothingLeft(t, id)
+			_, err = os.Stat(socketDir)
+			assert.Assert(t, os.IsNotExist(err), "socket directory %s left after gc", socketDir)
 		})
 	}
 }
@@ -182,7 +191,11 @@ func assertNothingLeft(t *testing.T, runID string) {
 		if err != nil {
 			return poll.Error(err)
 		}
-		if n := len(cs.Items) + len(ns.Items); n > 0 {
+		vs, err := c.VolumeList(context.Background(), client.VolumeListOptions{Filters: f})
+		if err != nil {
+			return poll.Error(err)
+		}
+		if n := len(cs.Items) + len(ns.Items) + len(vs.Items); n > 0 {
 			return poll.Continue("%d objects of run %s remain", n, runID)
 		}
 		return poll.Success()

@@ -27,7 +27,12 @@ The timeout has no docker flag; sandbox run enforces it.`,
 			if err != nil {
 				return &exitError{code: exitSandboxError, err: err}
 			}
-			// No host check: the line is printed without asking a daemon.
+			// No host check, but where the egress proxy runs and what the
+			// image runs are the daemon's to say (a run without a proxy
+			// is printed without asking one).
+			var d daemon
+			defer d.close()
+			req.Egress = d.egress(o.proxyTransport)
 			p, _, err := plan.Make(cmd.Context(), req, nil)
 			if err != nil {
 				return &exitError{code: exitSandboxError, err: o.explainUntrusted(err)}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -28,6 +30,8 @@ type proxyOptions struct {
 	keyEnv          map[string]string
 	tokenEnv        string
 	caFile          string
+	copyForwarder   string
+	addHosts        []string
 	dialTimeout     time.Duration
 	shutdownTimeout time.Duration
 	// anyDestination turns the destination check off; see
@@ -72,6 +76,9 @@ one JSON line on stdout.`,
 	f.Lookup("upstream").DefValue = ""
 	f.Lookup("key-env").DefValue = ""
 	f.StringVar(&o.tokenEnv, "token-env", egress.TokenEnv, "variable holding the run's session token")
+	f.StringArrayVar(&o.addHosts, "add-host", nil, "tests only (with --"+egress.TestAnyDestinationFlag+"): dial IP for NAME instead of resolving it (NAME:IP, repeatable)")
+	_ = f.MarkHidden("add-host")
+	f.StringVar(&o.copyForwarder, "copy-forwarder", "", "copy this binary to PATH before listening, for sandboxes that share the directory and run it as their forwarder")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of extra roots to trust for upstream TLS (SSL_CERT_FILE also works)")
 	f.DurationVar(&o.dialTimeout, "dial-timeout", egress.DefaultDialTimeout, "limit for resolving and connecting to an upstream")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", egress.DefaultShutdownTimeout, "time open tunnels and streams get to finish on shutdown")
@@ -93,16 +100,29 @@ func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 			return err
 		}
 	}
-	proxy := egress.NewProxy(egress.ProxyConfig{Allowlist: allow, Recorder: rec, DialTimeout: o.dialTimeout, Destinations: dests})
+	// A dialer replaces the destination check: --add-host is for tests.
+	if len(o.addHosts) > 0 && !o.anyDestination {
+		return fmt.Errorf("--add-host is for tests and needs --%s", egress.TestAnyDestinationFlag)
+	}
+	dial, err := hostsDialer(o.addHosts)
+	if err != nil {
+		return err
+	}
+	proxy := egress.NewProxy(egress.ProxyConfig{Allowlist: allow, Recorder: rec, DialTimeout: o.dialTimeout, Destinations: dests, Dial: dial})
 	var gw *egress.Gateway
 	if o.gatewayListen != "" {
-		if gw, err = newGateway(o, rec, dests); err != nil {
+		if gw, err = newGateway(o, rec, dests, dial); err != nil {
 			return fmt.Errorf("gateway: %w", err)
 		}
 	} else if len(o.upstreams) > 0 || len(o.keyEnv) > 0 {
 		return errors.New("--upstream and --key-env need --gateway-listen")
 	}
 
+	if o.copyForwarder != "" {
+		if err := copySelf(o.copyForwarder); err != nil {
+			return fmt.Errorf("--copy-forwarder: %w", err)
+		}
+	}
 	srv := &egress.Server{Proxy: proxy, Gateway: gw, ShutdownTimeout: o.shutdownTimeout}
 	if srv.ProxyListener, err = egress.Listen(o.listen); err != nil {
 		return fmt.Errorf("proxy: %w", err)
@@ -130,7 +150,7 @@ func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 }
 
 // newGateway builds the gateway from flags and the process environment.
-func newGateway(o proxyOptions, rec *egress.Recorder, dests *egress.Destinations) (*egress.Gateway, error) {
+func newGateway(o proxyOptions, rec *egress.Recorder, dests *egress.Destinations, dial egress.DialFunc) (*egress.Gateway, error) {
 	keyEnv := map[egress.Vendor]string{}
 	for _, v := range egress.Vendors {
 		keyEnv[v] = v.KeyEnv()
@@ -184,6 +204,62 @@ func newGateway(o proxyOptions, rec *egress.Recorder, dests *egress.Destinations
 	if err != nil {
 		return nil, err
 	}
-	cfg.RootCAs, cfg.Recorder, cfg.DialTimeout, cfg.Destinations = roots, rec, o.dialTimeout, dests
+	cfg.RootCAs, cfg.Recorder, cfg.DialTimeout, cfg.Destinations, cfg.Dial = roots, rec, o.dialTimeout, dests, dial
 	return egress.NewGateway(cfg)
+}
+
+// copySelf copies the running binary to dst (mode 0755), through a
+// temporary name so a sandbox never sees half a binary.
+func copySelf(dst string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(self)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// hostsDialer dials the --add-host address of a name it maps, and resolves
+// any other name as usual; nil without mappings.
+func hostsDialer(specs []string) (egress.DialFunc, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	hosts := map[string]string{}
+	for _, s := range specs {
+		name, ip, ok := strings.Cut(s, ":")
+		if !ok || name == "" || net.ParseIP(ip) == nil {
+			return nil, fmt.Errorf("--add-host %q: want NAME:IP", s)
+		}
+		hosts[strings.ToLower(name)] = ip
+	}
+	d := &net.Dialer{KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err == nil {
+			if ip, ok := hosts[strings.ToLower(host)]; ok {
+				addr = net.JoinHostPort(ip, port)
+			}
+		}
+		return d.DialContext(ctx, network, addr)
+	}, nil
 }

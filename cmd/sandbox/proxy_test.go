@@ -229,6 +229,9 @@ func TestProxyCommandErrors(t *testing.T) {
 // exactly what it builds.
 func TestProxyCommandParsesEgressCommandArgs(t *testing.T) {
 	c := egress.Command{
+		Listen:             "unix:/run/sandbox/proxy.sock",
+		CopyForwarder:      "/run/sandbox/forward",
+		AddHosts:           map[string]string{"api.test": "10.0.0.9"},
 		GatewayListen:      ":8080",
 		Allow:              []string{"api.anthropic.com", "*.example.org:8443"},
 		Ports:              []int{443},
@@ -242,7 +245,9 @@ func TestProxyCommandParsesEgressCommandArgs(t *testing.T) {
 	assert.NilError(t, cmd.ParseFlags(args[1:]))
 	f := cmd.Flags()
 	get := func(name string) string { return f.Lookup(name).Value.String() }
-	assert.Equal(t, get("listen"), ":3128")
+	assert.Equal(t, get("listen"), "unix:/run/sandbox/proxy.sock")
+	assert.Equal(t, get("copy-forwarder"), "/run/sandbox/forward")
+	assert.Equal(t, get("add-host"), "[api.test:10.0.0.9]")
 	assert.Equal(t, get("gateway-listen"), ":8080")
 	assert.Equal(t, get("allow"), "[api.anthropic.com,*.example.org:8443]")
 	assert.Equal(t, get("port"), "[443]")
@@ -252,7 +257,10 @@ func TestProxyCommandParsesEgressCommandArgs(t *testing.T) {
 	assert.Assert(t, is.Len(cmd.Flags().Args(), 0))
 
 	// Defaults: the conventional proxy port and nothing else.
-	assert.DeepEqual(t, egress.Command{}.Args(), []string{"proxy", "--listen", ":3128"})
+	assert.DeepEqual(t, egress.Command{}.Args(), []string{"proxy"})
+	cmd = newProxyCmd(&streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	assert.NilError(t, cmd.ParseFlags(nil))
+	assert.Equal(t, cmd.Flags().Lookup("listen").Value.String(), ":3128")
 }
 
 // The end of a private run lists what the proxy refused and the config line

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -65,6 +66,8 @@ this user started on this host are touched (org.sandbox-action.origin);
 			}
 			defer e.Close()
 			o.Origin = plan.LocalOrigin()
+			// Where `sandbox run` makes host transports' socket directories.
+			o.SocketDirs = os.TempDir()
 			removed, err := e.GC(cmd.Context(), o)
 			for _, o := range removed {
 				fmt.Fprintf(s.out, "removed %s %s (run %s)\n", o.Kind, o.Name, o.RunID)

@@ -71,6 +71,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	var d daemon
 	defer d.close()
 	req.ImageLabels = d.imageLabels
+	req.Egress = d.egress(o.proxyTransport)
 	p, settings, err := plan.Make(ctx, req, d.host)
 	if err == nil {
 		_, err = d.open(ctx)
@@ -81,7 +82,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	for _, n := range p.Notices {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
-	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(p.Summary(settings.Features), ", "))
+	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(append(p.Summary(settings.Features), settings.Egress.Summary()...), ", "))
 
 	out := agentOutput{s: s, json: o.json}
 	out.start()
@@ -91,7 +92,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	if res.Agent != nil {
 		out.result(*res.Agent, res.Wall)
 	}
-	if p.Run.Proxy != nil {
+	if p.Run.Transport() != "" {
 		printEgress(s, res)
 	}
 	if o.timings {

@@ -150,18 +150,28 @@ func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 var runIDPattern = regexp.MustCompile(`run-id=[0-9a-f]{12}`)
 
 func TestCmdPrintsThePrivateModeScript(t *testing.T) {
-	ws := t.TempDir()
-	code, out, errOut := cli(context.Background(), map[string]string{"ANTHROPIC_API_KEY": "sk-real"},
-		"cmd", "--image", "agents:1", "--workspace", ws, "--user", "1000:1000", "--name", "sandbox-golden",
-		"--network", "private", "--agent", "claude", "--prompt", "review")
-	assert.Equal(t, code, 0, errOut)
-	assert.Assert(t, !strings.Contains(out, "sk-real"), "key printed: %s", out)
-	out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
-	out = regexp.MustCompile(`sandbox-[0-9a-f]{12}`).ReplaceAllString(out, "sandbox-RUNID")
-	out = strings.ReplaceAll(out, ws, "/WORKSPACE")
-	out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
-	out = strings.ReplaceAll(out, plan.LocalOrigin(), "UID@HOST")
-	golden.Assert(t, out, "cmd-private.golden")
+	image := testimage.Toolbox(t)
+	self, err := sandboxBinary()
+	assert.NilError(t, err)
+	for _, transport := range []string{"host", "container"} {
+		t.Run(transport, func(t *testing.T) {
+			ws := t.TempDir()
+			code, out, errOut := cli(context.Background(), map[string]string{"ANTHROPIC_API_KEY": "sk-real"},
+				"cmd", "--image", image, "--workspace", ws, "--user", "1000:1000", "--name", "sandbox-golden",
+				"--network", "private", "--proxy-transport", transport, "--agent", "claude", "--prompt", "review")
+			assert.Equal(t, code, 0, errOut)
+			assert.Assert(t, !strings.Contains(out, "sk-real"), "key printed: %s", out)
+			out = runIDPattern.ReplaceAllString(out, "run-id=RUNID")
+			out = regexp.MustCompile(`sandbox-[0-9a-f]{12}`).ReplaceAllString(out, "sandbox-RUNID")
+			out = strings.ReplaceAll(out, ws, "/WORKSPACE")
+			out = strings.ReplaceAll(out, self, "/BIN/sandbox")
+			out = strings.ReplaceAll(out, filepath.Join(os.TempDir(), "sandbox-RUNID"), "/TMP/sandbox-RUNID")
+			out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
+			out = strings.ReplaceAll(out, image, "IMAGE")
+			out = strings.ReplaceAll(out, plan.LocalOrigin(), "UID@HOST")
+			golden.Assert(t, out, "cmd-private-"+transport+".golden")
+		})
+	}
 }
 
 var runIDLine = regexp.MustCompile(`sandbox: run ([0-9a-f]{12}):`)

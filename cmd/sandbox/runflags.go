@@ -35,7 +35,8 @@ type runOptions struct {
 	workspace  string
 	configPath string
 
-	proxyImage string
+	proxyImage     string
+	proxyTransport string
 
 	agent        string
 	prompt       string
@@ -60,6 +61,7 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.rm, "rm", true, "remove the container when it exits")
 	fs.StringVar(&o.network, "network", "", "network mode: public or private")
 	fs.StringVar(&o.proxyImage, "proxy-image", plan.DefaultProxyImage, "image whose 'sandbox proxy' is the private-mode egress proxy")
+	fs.StringVar(&o.proxyTransport, "proxy-transport", transportAuto, "where the egress proxy runs: host (a child process; a local Linux daemon), container (the proxy image, on the default bridge) or auto")
 	fs.StringArrayVar(&o.allow, "allow", nil, "host the private-mode egress proxy lets through (repeatable; *.suffix, host:port, or a bundle: @github, @go, @npm, @pypi, @debian, ...)")
 	fs.StringVar(&o.sbxType, "type", "", "sandbox type: "+strings.Join(features.TypeNames(), ", "))
 	fs.StringVar(&o.bundle, "bundle", "", "experiment bundle: "+strings.Join(features.BundleNames(), ", "))

@@ -221,6 +221,16 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		// The egress proxy of a private run is this very image, run as
 		// `sandbox proxy` (see main).
 		ProxyImage: self,
+		// In a container of its own image: this binary is not on the
+		// daemon's host to run as the proxy or to mount as forwarder.
+		Egress: func(ctx context.Context, s plan.Settings) (plan.Egress, error) {
+			img, err := e.ImageConfig(ctx, s.Features.Image)
+			if err != nil {
+				return plan.Egress{}, err
+			}
+			return plan.Egress{Transport: spec.TransportContainer, Reason: "the action's own image",
+				Entrypoint: img.Entrypoint, Cmd: img.Cmd}, nil
+		},
 	}
 	var cfg *config.File
 	var files map[string][]byte
@@ -255,7 +265,7 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		return p, err
 	}
 	// Inputs are this front door's flags.
-	for _, line := range p.Summary(settings.Features) {
+	for _, line := range append(p.Summary(settings.Features), settings.Egress.Summary()...) {
 		a.report.settings = append(a.report.settings, strings.ReplaceAll(line, "(from flag)", "(from input)"))
 	}
 	for _, s := range a.report.settings {

@@ -36,10 +36,15 @@ func (v Vendor) KeyEnv() string {
 // parses. Secrets are not part of it: they travel in the environment
 // (TokenEnv, Vendor.KeyEnv).
 type Command struct {
-	// Listen is the proxy's address; empty means ":3128".
+	// Listen is the proxy's address (see Listen); empty leaves the
+	// command's default, ":3128".
 	Listen string
 	// GatewayListen is the gateway's address; empty means no gateway.
 	GatewayListen string
+	// CopyForwarder is where the proxy copies its own binary before it
+	// listens, for sandboxes that share its volume and run it as their
+	// forwarder; empty means no copy.
+	CopyForwarder string
 	Allow         []string
 	// Ports are the default ports; nil means DefaultPorts.
 	Ports []int
@@ -53,6 +58,10 @@ type Command struct {
 	// Go callers can set it: no flag of `sandbox run` and no config key maps
 	// to it.
 	TestAnyDestination bool
+	// AddHosts map names to addresses the proxy dials instead of resolving
+	// them, for tests whose fake upstreams have no DNS name (with
+	// TestAnyDestination only). The allowlist still applies to the names.
+	AddHosts map[string]string
 }
 
 // TestAnyDestinationFlag is the hidden `sandbox proxy` flag behind
@@ -61,11 +70,13 @@ const TestAnyDestinationFlag = "test-any-destination"
 
 // Args returns the arguments after the program name, starting with "proxy".
 func (c Command) Args() []string {
-	listen := c.Listen
-	if listen == "" {
-		listen = ":" + strconv.Itoa(ProxyPort)
+	args := []string{"proxy"}
+	if c.Listen != "" {
+		args = append(args, "--listen", c.Listen)
 	}
-	args := []string{"proxy", "--listen", listen}
+	if c.CopyForwarder != "" {
+		args = append(args, "--copy-forwarder", c.CopyForwarder)
+	}
 	if c.GatewayListen != "" {
 		args = append(args, "--gateway-listen", c.GatewayListen)
 	}
@@ -87,6 +98,9 @@ func (c Command) Args() []string {
 	}
 	if c.TestAnyDestination {
 		args = append(args, "--"+TestAnyDestinationFlag)
+	}
+	for _, h := range slices.Sorted(maps.Keys(c.AddHosts)) {
+		args = append(args, "--add-host", h+":"+c.AddHosts[h])
 	}
 	return args
 }

@@ -19,13 +19,6 @@ import (
 //   - stats: on SIGTERM or SIGINT it prints its final Stats as one JSON line
 //     on stdout (ParseStats).
 
-// Socket names in a run's socket directory. The directory, not the files,
-// is mounted into the sandbox, so a proxy that restarts is reached again.
-const (
-	ProxySocket   = "proxy.sock"
-	GatewaySocket = "gateway.sock"
-)
-
 // ReadyMessage is the msg of the log line the proxy prints once it listens.
 const ReadyMessage = "listening"
 

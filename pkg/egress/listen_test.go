@@ -15,7 +15,7 @@ import (
 )
 
 func TestListenUnixReplacesAStaleSocketAndLetsAnyUserConnect(t *testing.T) {
-	path := filepath.Join(t.TempDir(), ProxySocket)
+	path := filepath.Join(t.TempDir(), "proxy.sock")
 	assert.NilError(t, os.WriteFile(path, []byte("stale"), 0o600))
 	ln, err := Listen("unix:" + path)
 	assert.NilError(t, err)
@@ -30,7 +30,7 @@ func TestListenUnixReplacesAStaleSocketAndLetsAnyUserConnect(t *testing.T) {
 }
 
 func TestListenInheritedDescriptor(t *testing.T) {
-	parent, err := net.Listen("unix", filepath.Join(t.TempDir(), GatewaySocket))
+	parent, err := net.Listen("unix", filepath.Join(t.TempDir(), "gateway.sock"))
 	assert.NilError(t, err)
 	parent.(*net.UnixListener).SetUnlinkOnClose(false)
 	f, err := parent.(*net.UnixListener).File()

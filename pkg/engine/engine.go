@@ -38,6 +38,9 @@ type Client interface {
 	NetworkConnect(context.Context, string, client.NetworkConnectOptions) (client.NetworkConnectResult, error)
 	NetworkRemove(context.Context, string, client.NetworkRemoveOptions) (client.NetworkRemoveResult, error)
 	NetworkList(context.Context, client.NetworkListOptions) (client.NetworkListResult, error)
+	VolumeCreate(context.Context, client.VolumeCreateOptions) (client.VolumeCreateResult, error)
+	VolumeList(context.Context, client.VolumeListOptions) (client.VolumeListResult, error)
+	VolumeRemove(context.Context, string, client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
 }
 
 // CleanupBudget bounds stopping and removing everything a run created once it

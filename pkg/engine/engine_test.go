@@ -65,6 +65,9 @@ func assertNothingLeft(t *testing.T, c *client.Client, runID string) {
 	ns, err := c.NetworkList(context.Background(), client.NetworkListOptions{Filters: f})
 	assert.NilError(t, err)
 	assert.Equal(t, len(ns.Items), 0, "networks left behind by run %s", runID)
+	vs, err := c.VolumeList(context.Background(), client.VolumeListOptions{Filters: f})
+	assert.NilError(t, err)
+	assert.Equal(t, len(vs.Items), 0, "volumes left behind by run %s", runID)
 }
 
 // lineWriter collects output and signals when a given text has arrived.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"sync"
 	"time"
@@ -14,9 +17,11 @@ import (
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
-// Object is a container or network a run created, found by its labels.
+// Object is a container, volume or network a run created, found by its
+// labels. (Runs no longer create networks; older versions did, and GC
+// still removes what they left.)
 type Object struct {
-	Kind      string // "container" or "network"
+	Kind      string // "container", "volume" or "network"
 	ID        string
 	Name      string
 	RunID     string
@@ -53,6 +58,18 @@ func (e *Engine) list(ctx context.Context, f client.Filters) ([]Object, error) {
 			Created: time.Unix(c.Created, 0), Labels: c.Labels,
 		})
 	}
+	vs, err := e.c.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list volumes: %w", err)
+	}
+	for _, v := range vs.Items {
+		created, _ := time.Parse(time.RFC3339, v.CreatedAt)
+		out = append(out, Object{
+			Kind: "volume", ID: v.Name, Name: v.Name,
+			RunID: v.Labels[spec.LabelRunID], Workspace: v.Labels[spec.LabelWorkspace],
+			Created: created, Labels: v.Labels,
+		})
+	}
 	for _, n := range ns.Items {
 		out = append(out, Object{
 			Kind: "network", ID: n.ID, Name: n.Name,
@@ -74,7 +91,14 @@ type GCOptions struct {
 	// this origin label ("UID@HOST"): on a shared daemon, other people's
 	// runs are theirs to collect.
 	Origin string
+	// SocketDirs is where host-transport runs make their socket
+	// directories ("sandbox-<run id>"); empty leaves them alone.
+	SocketDirs string
 }
+
+// orphanAge is how old a socket directory without a container must be
+// before GC takes it for a dead run's, not one that is starting.
+const orphanAge = time.Minute
 
 // GC removes what earlier runs left behind: every labelled object whose
 // workspace is not locked by a live run. It returns what it removed. Asked
@@ -94,9 +118,9 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 	var removed []Object
 	var errs []error
 	alive := map[string]bool{}
-	// Containers first: a network cannot be removed while a container is
-	// still attached to it.
-	for _, kind := range []string{"container", "network"} {
+	// Containers first: a network or volume cannot be removed while a
+	// container still uses it.
+	for _, kind := range objectKinds {
 		for _, obj := range objs {
 			if obj.Kind != kind {
 				continue
@@ -116,6 +140,55 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 		for ws := range alive {
 			errs = append(errs, fmt.Errorf("run %s is alive: a sandbox process holds the lock on %s; stop it, or pass --all to remove its containers anyway", o.RunID, ws))
 		}
+	}
+	if o.SocketDirs != "" {
+		dirs, err := e.gcSocketDirs(ctx, o)
+		removed = append(removed, dirs...)
+		errs = append(errs, err)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// socketDirPattern names a host transport's socket directory.
+var socketDirPattern = regexp.MustCompile(`^sandbox-([0-9a-f]{12})$`)
+
+// gcSocketDirs removes the socket directories of runs that no longer have
+// a container: what a host-transport run killed with SIGKILL leaves (its
+// proxy dies with it).
+func (e *Engine) gcSocketDirs(ctx context.Context, o GCOptions) ([]Object, error) {
+	entries, err := os.ReadDir(o.SocketDirs)
+	if err != nil {
+		return nil, fmt.Errorf("socket directories: %w", err)
+	}
+	var removed []Object
+	var errs []error
+	for _, ent := range entries {
+		m := socketDirPattern.FindStringSubmatch(ent.Name())
+		if m == nil || !ent.IsDir() || (o.RunID != "" && m[1] != o.RunID) {
+			continue
+		}
+		path := filepath.Join(o.SocketDirs, ent.Name())
+		// Ours only: a directory holding the proxy's socket.
+		if fi, err := os.Lstat(filepath.Join(path, spec.ProxySocket)); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			continue
+		}
+		info, err := ent.Info()
+		if err != nil || (o.RunID == "" && time.Since(info.ModTime()) < orphanAge) {
+			continue
+		}
+		left, err := e.list(ctx, client.Filters{}.Add("label", spec.LabelRunID+"="+m[1]))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(left) > 0 && !o.All {
+			continue
+		}
+		if err := os.RemoveAll(path); err != nil {
+			errs = append(errs, fmt.Errorf("remove socket directory: %w", err))
+			continue
+		}
+		removed = append(removed, Object{Kind: "socket-dir", ID: path, Name: path, RunID: m[1], Created: info.ModTime()})
 	}
 	return removed, errors.Join(errs...)
 }
@@ -140,11 +213,14 @@ func (e *Engine) removeKnown(objs []Object) error {
 	return e.removeAll(ctx, objs)
 }
 
-// removeAll removes containers (all at once) before networks: a network
-// cannot be removed while a container is attached to it.
+// objectKinds are the kinds of Object in the order they can be removed: a
+// network or volume cannot be removed while a container uses it.
+var objectKinds = []string{"container", "volume", "network"}
+
+// removeAll removes containers (all at once) before volumes and networks.
 func (e *Engine) removeAll(ctx context.Context, objs []Object) error {
 	var errs []error
-	for _, kind := range []string{"container", "network"} {
+	for _, kind := range objectKinds {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for _, o := range objs {
@@ -173,6 +249,8 @@ func (e *Engine) remove(ctx context.Context, o Object) error {
 		_, err = e.c.ContainerRemove(ctx, o.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	case "network":
 		_, err = e.c.NetworkRemove(ctx, o.ID, client.NetworkRemoveOptions{})
+	case "volume":
+		_, err = e.c.VolumeRemove(ctx, o.ID, client.VolumeRemoveOptions{Force: true})
 	}
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove %s %s: %w", o.Kind, o.Name, err)

@@ -21,7 +21,7 @@ func BenchmarkPrivateOverhead(b *testing.B) {
 	c := testimage.NewClient(b)
 	e := New(c)
 	public := toolboxInput(b, spec.Public, features.Settings{}, "/toolbox", "echo", "hi")
-	private := privateInput(b, newOutsideNetwork(b, c), features.Settings{}, "/toolbox", "echo", "hi")
+	private := privateInput(b, spec.TransportHost, nil, features.Settings{}, "/toolbox", "echo", "hi")
 
 	run := func(in plan.Input) (time.Duration, Timings) {
 		in.RunID = plan.NewRunID()

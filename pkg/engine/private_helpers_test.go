@@ -149,7 +149,16 @@ type outside struct {
 	blocked string
 	// ip is the server's address on network.
 	ip string
-	id string
+	// bridgeIP is its address on the default bridge, where the proxy of
+	// either transport reaches it by name (see hosts).
+	bridgeIP string
+	id       string
+}
+
+// hosts map the outside's names to its address for the proxy, which cannot
+// resolve our containers' names.
+func (o *outside) hosts() map[string]string {
+	return map[string]string{o.name: o.bridgeIP, o.blocked: o.bridgeIP}
 }
 
 // outsidePort is where the outside server listens: the default HTTPS port,
@@ -189,6 +198,10 @@ func newOutside(t *testing.T, c *client.Client) *outside {
 	t.Cleanup(func() {
 		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
 	})
+	// Also on the default bridge, where a container transport's proxy is:
+	// still only our own container.
+	_, err = c.NetworkConnect(ctx, "bridge", client.NetworkConnectOptions{Container: created.ID})
+	assert.NilError(t, err)
 	_, err = c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{})
 	assert.NilError(t, err)
 	poll.WaitOn(t, func(poll.LogT) poll.Result {
@@ -203,6 +216,9 @@ func newOutside(t *testing.T, c *client.Client) *outside {
 	ep := info.Container.NetworkSettings.Networks[o.network]
 	assert.Assert(t, ep != nil && ep.IPAddress.IsValid(), "outside server has no address on %s", o.network)
 	o.ip = ep.IPAddress.String()
+	br := info.Container.NetworkSettings.Networks["bridge"]
+	assert.Assert(t, br != nil && br.IPAddress.IsValid(), "outside server has no address on the default bridge")
+	o.bridgeIP = br.IPAddress.String()
 	return o
 }
 
@@ -284,22 +300,93 @@ func runOn(t *testing.T, c *client.Client, network string, args ...string) (stri
 	return out, code
 }
 
+// transports are the places a run's egress proxy can run; private-mode
+// tests run on each.
+var transports = []string{spec.TransportHost, spec.TransportContainer}
+
 // privateInput is a private-mode run of the toolbox as plan.Build gets it
-// from the CLI or the action: settings resolved from flags, the outside
-// network as the proxy's only way out, names and labels marking a test run.
-func privateInput(t testing.TB, outsideNet string, settings features.Settings, command ...string) plan.Input {
+// from the CLI or the action: settings resolved from flags, the proxy in
+// transport, names and labels marking a test run. With o, the proxy
+// reaches the outside's names.
+func privateInput(t testing.TB, transport string, o *outside, settings features.Settings, command ...string) plan.Input {
 	t.Helper()
+	// A toolbox of our own tag: its probes are this tree's, whatever
+	// another checkout builds under the shared toolbox tag meanwhile.
+	img := egressToolbox(t)
+	settings.Image = &img
 	in := toolboxInput(t, spec.Private, settings, command...)
 	in.ProxyImage = proxyImage(t)
-	in.Outside = []string{outsideNet}
+	in.Egress = egressInput(t, transport)
+	if o != nil {
+		in.Proxy.AddHosts = o.hosts()
+		// The outside is on Docker networks, which only a test may reach.
+		in.Proxy.TestAnyDestination = true
+	}
 	return in
+}
+
+// egressToolboxTag is the toolbox image of the private-mode tests.
+const egressToolboxTag = "sandbox-action-test/toolbox-egress:dev"
+
+func egressToolbox(t testing.TB) string {
+	t.Helper()
+	testimage.Ensure(t, testimage.ToolboxSpec(egressToolboxTag))
+	return egressToolboxTag
+}
+
+// egressInput places the proxy in transport, as the CLI would.
+func egressInput(t testing.TB, transport string) plan.Egress {
+	t.Helper()
+	eg := plan.Egress{Transport: transport}
+	if transport == spec.TransportHost {
+		eg.Dir, eg.Binary = shortTempDir(t), hostBinary(t)
+	}
+	return eg
+}
+
+// shortTempDir is a temporary directory with a short path: a unix socket's
+// path must fit in 108 bytes, which t.TempDir's long names can exceed.
+func shortTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sbxt")
+	assert.NilError(t, err)
+	assert.NilError(t, os.Chmod(dir, 0o755))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// hostBinary is the static sandbox binary the host transport runs as proxy
+// and mounts as forwarder, built once per test binary into a directory
+// TestMain removes.
+func hostBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sbxtest-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sandbox")
+		binErr = testimage.CompileStatic(context.Background(), "./cmd/sandbox", binPath)
+	})
+	assert.NilError(t, binErr)
+	return binPath
 }
 
 // toolboxInput is a run of the toolbox in mode.
 func toolboxInput(t testing.TB, mode spec.NetworkMode, settings features.Settings, command ...string) plan.Input {
 	t.Helper()
 	img, user := testimage.Toolbox(t), "1000:1000"
-	settings.Image, settings.User, settings.Network = &img, &user, &mode
+	if settings.Image == nil {
+		settings.Image = &img
+	}
+	settings.User, settings.Network = &user, &mode
 	resolved, err := features.Resolve(features.Input{Flags: features.Layer{Settings: settings}})
 	assert.NilError(t, err)
 	ws := t.TempDir()
@@ -316,15 +403,17 @@ func toolboxInput(t testing.TB, mode spec.NetworkMode, settings features.Setting
 	}
 }
 
-// buildPrivate builds the plan and labels both containers (and so the
-// network) as a test's.
+// buildPrivate builds the plan and labels the containers (and so the
+// volume) as a test's.
 func buildPrivate(t testing.TB, in plan.Input) plan.Plan {
 	t.Helper()
 	p, err := plan.Build(in)
 	assert.NilError(t, err)
-	assert.Assert(t, p.Run.Proxy != nil, "private plan without a proxy")
+	assert.Assert(t, p.Run.Transport() == in.Egress.Transport, "private plan without its proxy")
 	p.Run.Sandbox.Labels = testLabels
-	p.Run.Proxy.Labels = testLabels
+	if p.Run.Proxy != nil {
+		p.Run.Proxy.Labels = testLabels
+	}
 	return p
 }
 

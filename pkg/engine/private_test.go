@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"net/netip"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +26,17 @@ import (
 )
 
 // One private run of the claude plan, its command replaced by a batch of
-// probes, is watched from every side: from inside (the probes), by docker
-// inspect while it runs, through the proxy's log and counts, through what the
-// outside model API received, and by what is left after it is cancelled.
+// probes, is watched from every side, on each transport: from inside (the
+// probes), by docker inspect while it runs, through the proxy's log and
+// counts, through what the outside model API received, and by what is left
+// after it is cancelled.
 func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) {
 	e, c := newTestEngine(t)
 	o := newOutside(t, c)
+	// Host services a sandbox must not reach, whatever the firewall: a
+	// listener on the default bridge's gateway address and one on each of
+	// the host's own addresses (the hole of the first private mode).
+	hostServices := hostListeners(t)
 
 	// Control: from a container with a route to the outside, the same probes
 	// that must fail in the sandbox succeed.
@@ -40,12 +45,24 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 	for i, r := range parseBatch(out, 2) {
 		assert.Assert(t, r.ran && r.err == "", "control probe %d failed: %s", i, out)
 	}
+	// Control: a plain container on the default bridge reaches the host's
+	// services on the bridge's gateway address.
+	out, code = runOn(t, c, "bridge", "dial", hostServices[0])
+	assert.Equal(t, code, 0, "the control container cannot reach %s: %s", hostServices[0], out)
 
+	for _, transport := range transports {
+		t.Run(transport, func(t *testing.T) {
+			privateRunSeenFromEverySide(t, e, c, o, transport, hostServices)
+		})
+	}
+}
+
+func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *outside, transport string, hostServices []string) {
 	realKey := "sk-ant-real-" + randomID(t)
 	githubToken := "ghs_" + randomID(t)
 	const wrongToken = "sbx-not-the-session-token"
 
-	in := privateInput(t, o.network, features.Settings{Allow: []string{o.name}})
+	in := privateInput(t, transport, o, features.Settings{Allow: []string{o.name}})
 	// The sandbox trusts the test CA for HTTPS through the proxy.
 	assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().pem, 0o644))
 	in.Env = []spec.EnvVar{{Name: "SSL_CERT_FILE", Value: spec.WorkspaceDir + "/test-ca.pem"}}
@@ -55,31 +72,46 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 	in.Getenv = func(name string) string {
 		return map[string]string{"ANTHROPIC_API_KEY": realKey, "GITHUB_TOKEN": githubToken}[name]
 	}
-	// The gateway's upstream is our outside server, never the real API. It
-	// sits on a Docker network of the proxy's, which the proxy refuses to
-	// connect to unless told it is a test.
-	in.Proxy = egress.Command{Upstreams: map[egress.Vendor]string{egress.Anthropic: "https://" + o.name}, CAFile: proxyCAFile, TestAnyDestination: true}
+	// The gateway's upstream is our outside server, never the real API.
+	in.Proxy.Upstreams = map[egress.Vendor]string{egress.Anthropic: "https://" + o.name}
+	in.Proxy.CAFile = proxyCAFile
+	// It sits on a Docker network, which the proxy refuses to connect to
+	// unless told it is a test.
+	in.Proxy.TestAnyDestination = true
+	if transport == spec.TransportHost {
+		// The host proxy runs as nobody: the file must be readable to all.
+		caFile := filepath.Join(shortTempDir(t), "ca.pem")
+		assert.NilError(t, os.WriteFile(caFile, theTestCA().pem, 0o644))
+		in.Proxy.CAFile = caFile
+	}
 	p := buildPrivate(t, in)
 
-	probes := []struct {
+	type probe struct {
 		name string
 		args []string
 		ok   bool
 		want []string
-	}{
-		{"direct connect to the outside by address fails", []string{"dial", o.addr()}, false, nil},
-		{"DNS lookup of the outside fails", []string{"lookup", o.name}, false, nil},
+	}
+	probes := []probe{
+		{"direct connect to the outside by address fails", []string{"dial", o.addr()}, false, []string{"network is unreachable"}},
+		{"direct connect to the outside's bridge address fails", []string{"dial", o.bridgeIP + ":443"}, false, []string{"network is unreachable"}},
+		{"DNS fails within 100 ms", []string{"lookup-fails-within", o.name, "100ms"}, true, nil},
 		{"CONNECT to a host not allowlisted is refused", []string{"proxy-connect", o.blocked + ":443"}, false, []string{"403 Forbidden", "host " + o.blocked + " is not in the allowlist"}},
 		{"CONNECT to an IP literal is refused", []string{"proxy-connect", o.addr()}, false, []string{"403 Forbidden", "IP address " + o.ip + " is not in the allowlist"}},
+		{"CONNECT to another port of an allowed host is refused", []string{"proxy-connect", o.name + ":8443"}, false, []string{"403 Forbidden"}},
 		{"HTTPS to the allowlisted host through the proxy works", []string{"fetch", "https://" + o.name + "/via-proxy"}, true, []string{"200 OK", `{"ok":true}`}},
 		{"the gateway forwards a request carrying the session token", []string{"fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY"}, true, []string{"200 OK", `{"ok":true}`}},
 		{"the gateway refuses a wrong session token", []string{"fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: " + wrongToken}, false, []string{"401 Unauthorized", "wrong session token"}},
+		{"the socket directory is read-only", []string{"write", spec.SocketDir + "/planted.sock"}, false, []string{"read-only file system"}},
 		{"not root", []string{"id"}, true, []string{"1000:1000"}},
 		{"no capabilities", []string{"caps"}, true, []string{"0000000000000000"}},
 		{"root filesystem is read-only", []string{"write", "/probe"}, false, []string{"read-only file system"}},
-		{"environment", []string{"env"}, true, []string{"SANDBOX_PRIVATE_MODE=true"}},
-		{"stays up to be inspected", []string{"trap"}, true, []string{"ready"}},
+		{"environment", []string{"env"}, true, []string{"SANDBOX_PRIVATE_MODE=true", "HTTPS_PROXY=http://127.0.0.1:3128"}},
 	}
+	for _, addr := range hostServices {
+		probes = append(probes, probe{"the host service at " + addr + " is unreachable", []string{"dial", addr}, false, []string{"network is unreachable"}})
+	}
+	probes = append(probes, probe{"stays up to be inspected", []string{"trap"}, true, []string{"ready"}})
 	var argv [][]string
 	for _, pr := range probes {
 		argv = append(argv, pr.args)
@@ -90,15 +122,26 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 	run := startRun(e, p.Run, RunOptions{Stdout: stdout, Stderr: stderr})
 	run.awaitOutput(t, stdout, 60*time.Second)
 	sandbox := inspect(t, c, p.Run.Sandbox.Name)
-	proxy := inspect(t, c, p.Run.Proxy.Name)
-	internal, err := c.NetworkInspect(context.Background(), p.Run.Sandbox.Network.Name, client.NetworkInspectOptions{})
-	assert.NilError(t, err)
+	var proxy client.ContainerInspectResult
+	if p.Run.Proxy != nil {
+		proxy = inspect(t, c, p.Run.Proxy.Name)
+	}
+	t.Run("another container on the default bridge cannot use the run's proxy", func(t *testing.T) {
+		target := "172.17.0.1:3128"
+		if p.Run.Proxy != nil {
+			target = proxy.Container.NetworkSettings.Networks["bridge"].IPAddress.String() + ":3128"
+		}
+		// The proxy serves only the run's sockets: no TCP port anywhere.
+		out, code := runOn(t, c, "bridge", "dial", target)
+		assert.Check(t, code != 0, "a bridge container used the proxy at %s: %s", target, out)
+	})
 	res, err := run.cancel()
 	assert.NilError(t, err)
 	assert.Check(t, res.Cancelled)
 
 	t.Run("nothing is left after the cancel", func(t *testing.T) {
 		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+		assertNoSocketDir(t, p.Run)
 	})
 
 	results := parseBatch(stdout.String(), len(probes))
@@ -121,7 +164,7 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 	t.Run("the sandbox holds the session token, not the key", func(t *testing.T) {
 		assert.Assert(t, token != "" && token != realKey, "sandbox credential: %q", token)
 		base, _ := envOf(sandbox.Container.Config.Env, "ANTHROPIC_BASE_URL")
-		assert.Check(t, is.Equal(base, "http://"+p.Run.Proxy.Name+":8080/anthropic"))
+		assert.Check(t, is.Equal(base, "http://127.0.0.1:8080/anthropic"))
 		assert.Check(t, is.Contains(stdout.String(), "ANTHROPIC_API_KEY="+token), "the env probe did not see the token")
 		for what, s := range map[string]string{
 			"inspect": string(sandbox.Raw),
@@ -135,15 +178,20 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 			assert.Check(t, !strings.Contains(s, githubToken), "the GitHub token is in the sandbox's %s", what)
 		}
 	})
-	t.Run("only the proxy holds the key, and nothing holds the GitHub token", func(t *testing.T) {
-		env := strings.Join(proxy.Container.Config.Env, "\n")
-		assert.Check(t, is.Contains(env, "ANTHROPIC_API_KEY="+realKey))
-		assert.Check(t, is.Contains(env, egress.TokenEnv+"="+token))
-		assert.Check(t, !strings.Contains(string(proxy.Raw), githubToken))
-	})
+	if p.Run.Proxy != nil {
+		t.Run("only the proxy holds the key, and nothing holds the GitHub token", func(t *testing.T) {
+			env := strings.Join(proxy.Container.Config.Env, "\n")
+			assert.Check(t, is.Contains(env, "ANTHROPIC_API_KEY="+realKey))
+			assert.Check(t, is.Contains(env, egress.TokenEnv+"="+token))
+			assert.Check(t, !strings.Contains(string(proxy.Raw), githubToken))
+		})
+	}
 	t.Run("the model API saw the real key and never a token", func(t *testing.T) {
 		var api, viaProxy []seenRequest
 		for _, r := range o.requests(t) {
+			if !strings.Contains(r.Headers["X-Api-Key"], realKey) && r.Path == "/v1/messages" {
+				continue // another transport's run
+			}
 			raw := mustJSON(t, r)
 			assert.Check(t, !strings.Contains(raw, token), "the session token reached the model API: %s", raw)
 			assert.Check(t, !strings.Contains(raw, wrongToken), "a refused request reached the model API: %s", raw)
@@ -156,7 +204,7 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 		}
 		assert.Assert(t, is.Len(api, 1), "requests to the model API: %+v", api)
 		assert.Check(t, is.Equal(api[0].Headers["X-Api-Key"], realKey))
-		assert.Assert(t, is.Len(viaProxy, 1))
+		assert.Assert(t, len(viaProxy) >= 1)
 		assert.Check(t, is.Equal(viaProxy[0].Host, o.name))
 		assert.Check(t, is.Equal(viaProxy[0].Headers["X-Api-Key"], ""))
 	})
@@ -166,7 +214,7 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 		for host, want := range map[string]egress.Count{
 			o.blocked: {Denied: 1},
 			o.ip:      {Denied: 1},
-			o.name:    {Allowed: 1},
+			o.name:    {Allowed: 1, Denied: 1},
 		} {
 			got := stats.Proxy.Hosts[host]
 			assert.Check(t, got.Allowed == want.Allowed && got.Denied == want.Denied, "proxy %s: %+v, want %+v", host, got, want)
@@ -179,53 +227,128 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 		assert.Check(t, is.Contains(denied, "proxy CONNECT "+o.ip+" 403"))
 		assert.Check(t, is.Contains(denied, "gateway POST anthropic 401"))
 	})
-	t.Run("hardened, on the internal network only, by inspect", func(t *testing.T) {
+	t.Run("hardened, with no network, by inspect", func(t *testing.T) {
 		sc := sandbox.Container
 		checkHardened(t, sc, "1000:1000")
-		assert.Check(t, is.Len(sc.Mounts, 1), "only the workspace is mounted: %+v", sc.Mounts)
-		dns := sc.HostConfig.DNS
-		assert.Check(t, len(dns) == 1 && dns[0] == netip.IPv4Unspecified(), "sandbox resolvers: %v", dns)
-		assert.Check(t, is.Equal(string(sc.HostConfig.NetworkMode), p.Run.Sandbox.Network.Name))
+		assert.Check(t, is.Equal(string(sc.HostConfig.NetworkMode), "none"))
 		assert.Check(t, is.Len(sc.NetworkSettings.Networks, 1), "sandbox networks: %v", sc.NetworkSettings.Networks)
-		assert.Check(t, internal.Network.Internal, "the run's network %s is not internal", internal.Network.Name)
-
-		checkHardened(t, proxy.Container, plan.Nobody)
-		assert.Check(t, is.Len(proxy.Container.Mounts, 0), "proxy mounts: %+v", proxy.Container.Mounts)
+		for _, m := range sc.Mounts {
+			if m.Destination != spec.WorkspaceDir {
+				assert.Check(t, !m.RW, "%s is mounted writable", m.Destination)
+			}
+		}
+		assert.Check(t, is.Equal(sc.Config.Labels[spec.LabelTransport], transport))
+		if p.Run.Proxy != nil {
+			checkHardened(t, proxy.Container, plan.Nobody)
+			assert.Check(t, is.Equal(string(proxy.Container.HostConfig.NetworkMode), "default"))
+		}
 	})
 }
 
+// hostListeners listens on the default bridge's gateway address and on the
+// host's other addresses (not loopback), answering nothing, and returns
+// their addresses.
+func hostListeners(t *testing.T) []string {
+	t.Helper()
+	ips := []string{"172.17.0.1"}
+	addrs, err := net.InterfaceAddrs()
+	assert.NilError(t, err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && n.IP.String() != ips[0] {
+			ips = append(ips, n.IP.String())
+		}
+	}
+	var out []string
+	for _, ip := range ips {
+		ln, err := net.Listen("tcp", ip+":0")
+		assert.NilError(t, err)
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		out = append(out, ln.Addr().String())
+	}
+	return out
+}
+
+// assertNoSocketDir fails when a host transport's socket directory remains.
+func assertNoSocketDir(t *testing.T, r spec.Run) {
+	t.Helper()
+	if r.HostProxy == nil {
+		return
+	}
+	_, err := os.Stat(r.HostProxy.Dir)
+	assert.Check(t, os.IsNotExist(err), "socket directory %s left behind (%v)", r.HostProxy.Dir, err)
+}
+
 // A run that exits, times out or is cancelled while its proxy starts leaves
-// no container and no network behind.
+// no container, volume or socket directory behind, on either transport.
 func TestPrivateRunLeavesNothingBehind(t *testing.T) {
 	e, c := newTestEngine(t)
-	outsideNet := newOutsideNetwork(t, c)
+	for _, transport := range transports {
+		t.Run(transport+"/exit", func(t *testing.T) {
+			p := buildPrivate(t, privateInput(t, transport, nil, features.Settings{}, "/toolbox", "exit", "3"))
+			res, err := e.Run(context.Background(), p.Run, RunOptions{})
+			assert.NilError(t, err)
+			assert.Check(t, is.Equal(res.ExitCode, 3))
+			var stats egress.Stats
+			assert.Check(t, json.Unmarshal(res.Egress, &stats), "egress stats %q", res.Egress)
+			assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+			assertNoSocketDir(t, p.Run)
+		})
+		t.Run(transport+"/timeout", func(t *testing.T) {
+			timeout := time.Second
+			p := buildPrivate(t, privateInput(t, transport, nil, features.Settings{Timeout: &timeout}, "/toolbox", "sleep", "60s"))
+			res, err := e.Run(context.Background(), p.Run, RunOptions{})
+			assert.NilError(t, err)
+			assert.Check(t, res.TimedOut)
+			assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+			assertNoSocketDir(t, p.Run)
+		})
+		t.Run(transport+"/cancel while starting", func(t *testing.T) {
+			p := buildPrivate(t, privateInput(t, transport, nil, features.Settings{}, "/toolbox", "sleep", "60s"))
+			run := startRun(e, p.Run, RunOptions{})
+			// Cancel as soon as the first container exists: the sandbox is
+			// not running yet.
+			first := p.Run.Sandbox.Name
+			if p.Run.Proxy != nil {
+				first = p.Run.Proxy.Name
+			}
+			waitForContainer(t, c, first)
+			_, err := run.cancel()
+			assert.Check(t, err == nil || strings.Contains(err.Error(), "cancel"), "run: %v", err)
+			assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+			assertNoSocketDir(t, p.Run)
+		})
+	}
+}
 
-	t.Run("exit", func(t *testing.T) {
-		p := buildPrivate(t, privateInput(t, outsideNet, features.Settings{}, "/toolbox", "exit", "3"))
-		res, err := e.Run(context.Background(), p.Run, RunOptions{})
-		assert.NilError(t, err)
-		assert.Check(t, is.Equal(res.ExitCode, 3))
-		var stats egress.Stats
-		assert.Check(t, json.Unmarshal(res.Egress, &stats), "egress stats %q", res.Egress)
-		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
-	})
-	t.Run("timeout", func(t *testing.T) {
-		timeout := time.Second
-		p := buildPrivate(t, privateInput(t, outsideNet, features.Settings{Timeout: &timeout}, "/toolbox", "sleep", "60s"))
-		res, err := e.Run(context.Background(), p.Run, RunOptions{})
-		assert.NilError(t, err)
-		assert.Check(t, res.TimedOut)
-		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
-	})
-	t.Run("cancel while the proxy starts", func(t *testing.T) {
-		p := buildPrivate(t, privateInput(t, outsideNet, features.Settings{}, "/toolbox", "sleep", "60s"))
-		run := startRun(e, p.Run, RunOptions{})
-		// Cancel as soon as the proxy container exists: the sandbox is not
-		// running yet.
-		waitForContainer(t, c, p.Run.Proxy.Name)
-		_, _ = run.cancel()
-		assertNothingLeft(t, c, p.Run.Sandbox.RunID)
-	})
+// A proxy that is gone when the sandbox starts leaves it no way out: the
+// forwarder refuses to start the command, exits 125 and says why.
+func TestForwarderRefusesToStartWithoutItsProxy(t *testing.T) {
+	e, c := newTestEngine(t)
+	p := buildPrivate(t, privateInput(t, spec.TransportHost, nil, features.Settings{}, "/toolbox", "echo", "should not run"))
+	// A proxy that exits at once, before serving a connection.
+	p.Run.HostProxy.Binary = "/bin/false"
+	stdout, stderr := newLineWriter(""), newLineWriter("")
+	res, err := e.Run(context.Background(), p.Run, RunOptions{Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		// The engine saw the proxy exit before it started the sandbox.
+		assert.Check(t, is.ErrorContains(err, "egress proxy exited"))
+	} else {
+		// The forwarder found nobody serving the socket.
+		assert.Check(t, is.Equal(res.ExitCode, 125))
+		assert.Check(t, is.Contains(stderr.String(), "does not answer"))
+	}
+	assert.Check(t, !strings.Contains(stdout.String(), "should not run"))
+	assertNothingLeft(t, c, p.Run.Sandbox.RunID)
+	assertNoSocketDir(t, p.Run)
 }
 
 // proxyLogDecisions returns the proxy log's decisions of one kind, one per
@@ -257,7 +380,7 @@ func proxyLogDecisions(t *testing.T, log, decision string) string {
 func TestGCRemovesWhatAKilledPrivateRunLeft(t *testing.T) {
 	c := testimage.NewClient(t)
 	e := New(c)
-	p := buildPrivate(t, privateInput(t, newOutsideNetwork(t, c), features.Settings{}, "/toolbox", "trap"))
+	p := buildPrivate(t, privateInput(t, spec.TransportContainer, nil, features.Settings{}, "/toolbox", "trap"))
 	runID := p.Run.Sandbox.RunID
 	t.Cleanup(func() { _ = e.removeRun(runID) })
 
@@ -294,7 +417,7 @@ func TestGCRemovesWhatAKilledPrivateRunLeft(t *testing.T) {
 	assert.DeepEqual(t, kinds, []string{
 		"container " + p.Run.Sandbox.Name,
 		"container " + p.Run.Proxy.Name,
-		"network " + p.Run.Sandbox.Network.Name,
+		"volume " + p.Run.Sandbox.Egress.Source,
 	})
 
 	removed, err := e.GC(context.Background(), GCOptions{RunID: runID})

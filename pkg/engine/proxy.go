@@ -9,6 +9,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -16,11 +17,9 @@ import (
 // proxy to come up.
 const ProxyReadyTimeout = 15 * time.Second
 
-// readyMarker is in the log line `sandbox proxy` prints once its listeners
-// are bound. Watching the proxy's own log needs no route from here to the
-// proxy's network, which a laptop's Docker Desktop or a container action
-// does not have.
-var readyMarker = []byte(`"msg":"listening"`)
+// The proxy's container says it serves in its log (egress.IsReadyLine):
+// watching the log needs no route from here to the proxy, which a laptop's
+// Docker Desktop or a container action does not have.
 
 // proxyLogTail is how much of the proxy's log a run keeps for diagnostics.
 const proxyLogTail = 64 << 10
@@ -34,33 +33,29 @@ type proxyRun struct {
 	started time.Time
 }
 
-// createNetwork creates the run's internal network: no route out.
-func (e *Engine) createNetwork(ctx context.Context, r spec.Run) error {
-	net := r.Sandbox.Network.Name
-	if _, err := e.c.NetworkCreate(uninterrupted(ctx), net, client.NetworkCreateOptions{
-		Driver: "bridge", Internal: true, Labels: r.NetworkLabels(),
+// createVolume creates the run's socket volume: a tmpfs, owned by the
+// proxy's user, that the sandbox mounts read-only.
+func (e *Engine) createVolume(ctx context.Context, r spec.Run) error {
+	name := r.Sandbox.Egress.Source
+	if _, err := e.c.VolumeCreate(uninterrupted(ctx), client.VolumeCreateOptions{
+		Name: name, Driver: "local", DriverOpts: r.VolumeOptions(), Labels: r.VolumeLabels(),
 	}); err != nil {
-		return ctxErr(ctx, fmt.Errorf("create network %s: %w", net, err))
+		return ctxErr(ctx, fmt.Errorf("create volume %s: %w", name, err))
 	}
 	return nil
 }
 
-// startProxy starts the proxy on the run's network and its outside
-// networks. It returns once the proxy is started; awaitReady waits for it
-// to serve. A proxy that was created is returned even with an error, so
-// the caller can remove it.
+// startProxy starts the proxy's container on the default bridge. It
+// returns once the proxy is started; awaitReady waits for it to serve. A
+// proxy that was created is returned even with an error, so the caller
+// can remove it.
 func (e *Engine) startProxy(ctx context.Context, p *spec.RunSpec) (*proxyRun, error) {
 	px := &proxyRun{ready: make(chan struct{})}
-	px.log = &logWatcher{marker: readyMarker, onMarker: func() { close(px.ready) }}
+	px.log = &logWatcher{ready: egress.IsReadyLine, onMarker: func() { close(px.ready) }}
 	a, err := e.createAttached(ctx, *p, &px.stdout, px.log)
 	px.attached = a
 	if err != nil {
 		return px, err
-	}
-	for _, o := range p.Network.Outside {
-		if _, err := e.c.NetworkConnect(ctx, o, client.NetworkConnectOptions{Container: a.id}); err != nil {
-			return px, ctxErr(ctx, fmt.Errorf("connect proxy to network %s: %w", o, err))
-		}
 	}
 	px.started = time.Now()
 	if err := e.start(ctx, a); err != nil {
@@ -100,9 +95,9 @@ func (px *proxyRun) stop(e *Engine) ([]byte, error) {
 }
 
 // logWatcher keeps the tail of a log stream and calls onMarker once, when a
-// line containing marker has arrived.
+// line for which ready is true has arrived (never when ready is nil).
 type logWatcher struct {
-	marker   []byte
+	ready    func(line []byte) bool
 	onMarker func()
 	mu       sync.Mutex
 	buf      []byte
@@ -114,12 +109,16 @@ func (w *logWatcher) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = append(w.buf, p...)
-	if !w.found {
-		if i := bytes.Index(w.buf[w.scanFrom:], w.marker); i >= 0 {
+	for !w.found && w.ready != nil {
+		i := bytes.IndexByte(w.buf[w.scanFrom:], '\n')
+		if i < 0 {
+			break
+		}
+		line := w.buf[w.scanFrom : w.scanFrom+i]
+		w.scanFrom += i + 1
+		if w.ready(line) {
 			w.found = true
 			w.onMarker()
-		} else if n := len(w.buf) - len(w.marker); n > w.scanFrom {
-			w.scanFrom = n
 		}
 	}
 	if len(w.buf) > 2*proxyLogTail {

@@ -61,11 +61,13 @@ func (e *StartError) Error() string {
 func (e *StartError) Unwrap() error { return e.Err }
 
 // Run executes r and streams the sandbox's output to o until it exits,
-// times out or ctx ends. In private mode the internal network and the egress
-// proxy come up first, while the sandbox is created; the sandbox starts only
-// once the proxy serves. Whatever happens, every container and network
-// labelled with the run's id is removed before Run returns, within
-// CleanupBudget.
+// times out or ctx ends. With an egress proxy, the proxy comes up first: as
+// a child process on sockets bound before the sandbox is created (host
+// transport), or as a container on the run's volume, started while the
+// sandbox is created (container transport; the sandbox starts once the
+// proxy serves). Whatever happens, every container and volume labelled with
+// the run's id, and the run's socket directory, are removed before Run
+// returns, within CleanupBudget.
 func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result, err error) {
 	if err := r.Validate(); err != nil {
 		return res, err
@@ -87,6 +89,11 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 			run.proxy.close()
 			res.ProxyLog = run.proxy.log.tail()
 		}
+		var herr error
+		if run.host != nil {
+			herr = run.host.close()
+			res.ProxyLog = run.host.log.tail()
+		}
 		run.sandbox.close()
 		cleanupStart := time.Now()
 		var cerr error
@@ -97,7 +104,7 @@ func (e *Engine) Run(ctx context.Context, r spec.Run, o RunOptions) (res Result,
 		}
 		res.Timings.Cleanup = time.Since(cleanupStart)
 		res.Timings.Total = time.Since(begin)
-		err = errors.Join(err, cerr)
+		err = errors.Join(err, cerr, herr)
 	}()
 
 	// Without Pull, a missing image is reported by the create itself
@@ -130,14 +137,16 @@ type runState struct {
 	res     *Result
 	sandbox *attached
 	proxy   *proxyRun
+	host    *hostProxy
 	first   firstByte
 	startAt time.Time
 	// known are the objects created so far, for a clean exit's cleanup.
 	known []Object
 }
 
-// create makes the sandbox and, in private mode, the network and the
-// proxy; the sandbox is created while the proxy starts.
+// create makes the sandbox and its egress proxy: a host proxy first, whose
+// directory the sandbox mounts; or the run's volume and then the proxy's
+// container, started while the sandbox is created.
 func (run *runState) create(ctx context.Context, o RunOptions, begin time.Time) error {
 	e, s, res := run.e, run.r.Sandbox, run.res
 	createSandbox := func() error {
@@ -155,17 +164,25 @@ func (run *runState) create(ctx context.Context, o RunOptions, begin time.Time) 
 		}
 		return err
 	}
+	if h := run.r.HostProxy; h != nil {
+		hp, err := startHostProxy(h, s)
+		run.host = hp
+		if err != nil {
+			return err
+		}
+	}
 	if run.r.Proxy == nil {
 		res.Timings.Prepare = time.Since(begin)
 		return createSandbox()
 	}
 
-	if err := e.createNetwork(ctx, run.r); err != nil {
+	if err := e.createVolume(ctx, run.r); err != nil {
 		return err
 	}
+	vol := s.Egress.Source
 	if s.Remove {
-		// A kept sandbox stays attached to the network.
-		run.known = append(run.known, Object{Kind: "network", ID: s.Network.Name, Name: s.Network.Name})
+		// A kept sandbox keeps its volume.
+		run.known = append(run.known, Object{Kind: "volume", ID: vol, Name: vol})
 	}
 	created := make(chan error, 1)
 	go func() { created <- createSandbox() }()
@@ -186,6 +203,9 @@ func (run *runState) startSandbox(ctx context.Context) error {
 			return err
 		}
 		run.res.Timings.Proxy = time.Since(px.started)
+	}
+	if err := run.host.failed(); err != nil {
+		return err
 	}
 	run.startAt = time.Now()
 	if err := run.e.start(ctx, run.sandbox); err != nil {
@@ -236,9 +256,15 @@ func (run *runState) finish(ctx context.Context) error {
 		err    error
 	}
 	stopped := make(chan proxyStop, 1)
-	if px := run.proxy; px != nil {
+	switch {
+	case run.proxy != nil:
 		go func() {
-			egress, err := px.stop(run.e)
+			egress, err := run.proxy.stop(run.e)
+			stopped <- proxyStop{egress, err}
+		}()
+	case run.host != nil:
+		go func() {
+			egress, err := run.host.stop()
 			stopped <- proxyStop{egress, err}
 		}()
 	}
@@ -259,7 +285,7 @@ func (run *runState) finish(ctx context.Context) error {
 			res.OOMKilled = info.Container.State.OOMKilled
 		}
 	}
-	if run.proxy != nil {
+	if run.proxy != nil || run.host != nil {
 		st := <-stopped
 		res.Egress = st.egress
 		err = errors.Join(err, st.err)

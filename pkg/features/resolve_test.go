@@ -465,7 +465,7 @@ func TestApply(t *testing.T) {
 	})
 	assert.NilError(t, err)
 
-	s := spec.RunSpec{RunID: "r1", User: "1000:1000", Network: spec.Network{Name: "net"}}
+	s := spec.RunSpec{RunID: "r1", User: "1000:1000", Network: spec.Network{NoProxy: []string{"internal.example"}}}
 	r.Apply(&s)
 	b := Bundles()[0]
 	assert.Equal(t, b.Name, "locked-down")
@@ -473,7 +473,7 @@ func TestApply(t *testing.T) {
 		RunID:   "r1",
 		Image:   "img@sha256:abc",
 		User:    "1000:1000", // the workspace owner the caller chose stays
-		Network: spec.Network{Mode: spec.Private, Name: "net"},
+		Network: spec.Network{Mode: spec.Private, NoProxy: []string{"internal.example"}},
 		// gVisor's own threads count against the pids limit: the type adds room for them.
 		Limits:  spec.Limits{MemoryBytes: 3 * units.GiB, NanoCPUs: *b.Settings.CPUs, PidsLimit: *b.Settings.Pids + gvisorType(t).PidsOverhead},
 		Relax:   spec.Relax{NoInit: true},

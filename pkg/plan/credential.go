@@ -50,7 +50,7 @@ func markCredentialsSecret(env []spec.EnvVar) {
 // and OPENAI_API_KEY); the agent's own variable is preferred. An explicit
 // request for one of them (--secret, -e, --env-file, config secrets) can
 // only mean "use this key", and in private mode a key is used through the
-// gateway: the sandbox gets a session token instead.
+// gateway, in either mode: the sandbox gets a session token instead.
 func takeCredential(s *spec.RunSpec, credEnv string, vendor egress.Vendor) (key, notice string) {
 	names := []string{credEnv}
 	if k := vendor.KeyEnv(); k != "" && k != credEnv {
@@ -75,6 +75,6 @@ func takeCredential(s *spec.RunSpec, credEnv string, vendor egress.Vendor) (key,
 			break
 		}
 	}
-	return key, fmt.Sprintf("%s given explicitly: in private mode the key goes to the credential gateway, never into the sandbox, which gets a per-run session token as %s",
+	return key, fmt.Sprintf("%s given explicitly: the key goes to the credential gateway, never into the sandbox, which gets a per-run session token as %s",
 		strings.Join(taken, " and "), credEnv)
 }

@@ -39,14 +39,14 @@ func TestPrivateExplicitCredentialGoesToTheGateway(t *testing.T) {
 			assert.Check(t, e.Value != explicitKey && e.Value != realKey, "%s: sandbox env %s holds the real key", tc.agent, e.Name)
 		}
 		var proxyKey string
-		for _, e := range p.Run.Proxy.Env {
+		for _, e := range proxyEnvOf(p.Run).Env {
 			if e.Value == tc.wantKey {
 				proxyKey = e.Name
 				assert.Check(t, e.Secret)
 			}
 		}
 		assert.Check(t, proxyKey != "", "%s: the gateway did not get the explicit key", tc.agent)
-		assert.Check(t, is.Contains(strings.Join(p.Run.Proxy.Command, " "), "--gateway-listen"), tc.agent)
+		assert.Check(t, p.Run.Sandbox.Egress.Gateway, tc.agent)
 		notices := strings.Join(p.Notices, "\n")
 		assert.Check(t, is.Equal(strings.Count(notices, "credential gateway"), 1), "%s: notices:\n%s", tc.agent, notices)
 		assert.Check(t, !strings.Contains(notices, "is not set"), "%s: notices:\n%s", tc.agent, notices)

@@ -55,13 +55,12 @@ type Input struct {
 	// carries an agent's settings files says so (LabelAgentSettings).
 	ImageLabels map[string]string
 
-	// Private mode only.
-	// ProxyImage holds the `sandbox` binary that serves as egress proxy
-	// (DefaultProxyImage when empty).
+	// Egress places the run's egress proxy and gateway (private mode, and
+	// any agent run whose key the gateway fronts).
+	Egress Egress
+	// ProxyImage holds the `sandbox` binary that serves as egress proxy in
+	// the container transport (DefaultProxyImage when empty).
 	ProxyImage string
-	// Outside are the networks the proxy reaches upstreams through
-	// (["bridge"] when empty).
-	Outside []string
 	// Mounts are extra bind mounts, such as a review's read-only context
 	// directory (the pull request's metadata, diff and schema); they are
 	// validated with the rest of the run.
@@ -200,23 +199,14 @@ func Build(in Input) (Plan, error) {
 			name, value, _ := strings.Cut(kv, "=")
 			s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: value})
 		}
-		// In private mode the real key stays in the proxy (see private).
-		if name := setup.CredentialEnv; name != "" && s.Network.Mode != spec.Private {
-			if v := in.Getenv(name); v != "" {
-				s.Env = appendEnv(s.Env, spec.EnvVar{Name: name, Value: v, Secret: true})
-			} else if !hasEnv(s.Env, name) {
-				p.Notices = append(p.Notices, fmt.Sprintf("%s is not set: %s will not be able to reach its model API", name, in.Agent.Adapter.Name()))
-			}
-		}
 	}
 	if len(s.Command) == 0 {
 		return p, fmt.Errorf("nothing to run: give a command after -- or choose an agent with --agent")
 	}
 	p.Run.Sandbox = s
-	if s.Network.Mode == spec.Private {
-		if err := private(&p, in); err != nil {
-			return p, err
-		}
+	// The real model key stays with the proxy, in either mode (see egressRun).
+	if err := egressRun(&p, in); err != nil {
+		return p, err
 	}
 
 	markCredentialsSecret(p.Run.Sandbox.Env)

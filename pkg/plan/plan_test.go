@@ -36,6 +36,7 @@ func agentInput(t *testing.T, name string, network spec.NetworkMode) Input {
 		Agent:     &Agent{Adapter: a, Request: agent.Request{Prompt: "review"}},
 		CreatedBy: "test",
 		Getenv:    func(k string) string { return env[k] },
+		Egress:    hostEgress,
 	}
 }
 
@@ -47,14 +48,32 @@ func env(s spec.RunSpec, name string) (spec.EnvVar, bool) {
 	return s.Env[i], true
 }
 
-func TestPublicAgentGetsItsKeyAsASecret(t *testing.T) {
+// hostEgress is the host transport as the CLI gives it.
+var hostEgress = Egress{Transport: spec.TransportHost, Dir: "/tmp", Binary: "/usr/local/bin/sandbox"}
+
+// proxyEnvOf is the environment of the run's proxy, in either transport.
+func proxyEnvOf(r spec.Run) spec.RunSpec {
+	if r.HostProxy != nil {
+		return spec.RunSpec{Env: r.HostProxy.Env}
+	}
+	return *r.Proxy
+}
+
+func TestPublicAgentKeyStaysWithTheGateway(t *testing.T) {
 	p, err := Build(agentInput(t, "claude", spec.Public))
 	assert.NilError(t, err)
 	s := p.Run.Sandbox
-	assert.Check(t, p.Run.Proxy == nil)
-	key, ok := env(s, "ANTHROPIC_API_KEY")
+	assert.Check(t, is.Equal(s.Network.Mode, spec.Public))
+	assert.Assert(t, s.Egress != nil && p.Run.HostProxy != nil)
+	assert.Check(t, s.Egress.Gateway && !s.Egress.Proxy, "a public sandbox uses the gateway only")
+	cred, ok := env(s, "ANTHROPIC_API_KEY")
 	assert.Assert(t, ok)
+	assert.Check(t, cred.Value != realKey && cred.Secret && cred.Token == egress.TokenEnv)
+	base, _ := env(s, "ANTHROPIC_BASE_URL")
+	assert.Check(t, is.Equal(base.Value, "http://127.0.0.1:8080/anthropic"))
+	key, _ := env(proxyEnvOf(p.Run), "ANTHROPIC_API_KEY")
 	assert.Check(t, key.Secret && key.Value == realKey)
+	assert.Check(t, is.DeepEqual(p.Run.HostProxy.Args, []string{"proxy"}), "a public run's proxy allows nothing")
 	v, _ := env(s, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC")
 	assert.Check(t, is.Equal(v.Value, "1"))
 	assert.Check(t, is.Equal(s.Command[0], "claude"))
@@ -63,42 +82,89 @@ func TestPublicAgentGetsItsKeyAsASecret(t *testing.T) {
 	assert.Check(t, !leaked)
 }
 
+func TestPublicCommandHasNoEgress(t *testing.T) {
+	in := agentInput(t, "claude", spec.Public)
+	in.Agent, in.Command = nil, []string{"make"}
+	p, err := Build(in)
+	assert.NilError(t, err)
+	assert.Check(t, p.Run.Sandbox.Egress == nil && p.Run.Transport() == "")
+}
+
 func TestPrivateAgentKeyStaysInTheProxy(t *testing.T) {
-	p, err := Build(agentInput(t, "claude", spec.Private))
+	for _, transport := range []string{spec.TransportHost, spec.TransportContainer} {
+		t.Run(transport, func(t *testing.T) {
+			in := agentInput(t, "claude", spec.Private)
+			in.Egress.Transport = transport
+			// An explicit request for the key must not put it in the sandbox.
+			in.Env = []spec.EnvVar{{Name: "ANTHROPIC_API_KEY", Value: realKey, Secret: true}}
+			p, err := Build(in)
+			assert.NilError(t, err)
+			s := p.Run.Sandbox
+			assert.Check(t, is.Equal(p.Run.Transport(), transport))
+			assert.Assert(t, s.Egress != nil && s.Egress.Proxy && s.Egress.Gateway)
+
+			cred, ok := env(s, "ANTHROPIC_API_KEY")
+			assert.Assert(t, ok)
+			assert.Check(t, cred.Value != realKey, "the sandbox holds the real key")
+			assert.Check(t, is.Nil(egress.ValidateSessionToken(cred.Value)))
+			assert.Check(t, cred.Secret && cred.Token == egress.TokenEnv)
+			base, _ := env(s, "ANTHROPIC_BASE_URL")
+			assert.Check(t, is.Equal(base.Value, "http://127.0.0.1:8080/anthropic"))
+
+			px := proxyEnvOf(p.Run)
+			key, _ := env(px, "ANTHROPIC_API_KEY")
+			assert.Check(t, key.Secret && key.Value == realKey)
+			token, _ := env(px, egress.TokenEnv)
+			assert.Check(t, token.Secret && token.Value == cred.Value)
+			assert.Check(t, is.Len(px.Env, 2), "the proxy gets its key and token, nothing else")
+			for _, e := range s.Env {
+				assert.Check(t, e.Value != realKey && !strings.Contains(e.Value, "ghs_"), "sandbox env %s", e.Name)
+			}
+		})
+	}
+}
+
+func TestHostTransport(t *testing.T) {
+	in := agentInput(t, "claude", spec.Private)
+	in.RunID = "abc123"
+	in.Egress.Dir, in.Egress.HostDir = "/github/home", "/home/runner/work/_temp/_github_home"
+	p, err := Build(in)
+	assert.NilError(t, err)
+	h, e := p.Run.HostProxy, p.Run.Sandbox.Egress
+	assert.Check(t, is.Equal(h.Dir, "/github/home/sandbox-abc123"))
+	assert.Check(t, is.Equal(e.Source, "/home/runner/work/_temp/_github_home/sandbox-abc123"), "the daemon mounts the host's path")
+	assert.Check(t, is.Equal(e.Forwarder, "/usr/local/bin/sandbox"))
+	assert.Check(t, is.DeepEqual(h.ProxyArgs("fd:3", "fd:4"), []string{"proxy", "--listen", "fd:3", "--gateway-listen", "fd:4", "--allow", "api.anthropic.com"}))
+
+	in.Egress.CopyForwarder = true
+	p, err = Build(in)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(p.Run.Sandbox.Egress.Forwarder, ""), "a copied forwarder lives in the socket directory")
+}
+
+func TestContainerTransport(t *testing.T) {
+	in := agentInput(t, "claude", spec.Private)
+	in.Egress.Transport = spec.TransportContainer
+	p, err := Build(in)
 	assert.NilError(t, err)
 	s, px := p.Run.Sandbox, p.Run.Proxy
-	assert.Assert(t, px != nil)
-
-	cred, ok := env(s, "ANTHROPIC_API_KEY")
-	assert.Assert(t, ok)
-	assert.Check(t, cred.Value != realKey, "the sandbox holds the real key")
-	assert.Check(t, is.Nil(egress.ValidateSessionToken(cred.Value)))
-	assert.Check(t, cred.Secret && cred.Token == egress.TokenEnv)
-	base, _ := env(s, "ANTHROPIC_BASE_URL")
-	assert.Check(t, is.Equal(base.Value, "http://"+px.Name+":8080/anthropic"))
-	assert.Check(t, slices.Contains(s.Network.NoProxy, px.Name), "gateway traffic would go through the proxy")
-	assert.Check(t, is.Equal(s.Network.ProxyURL, "http://"+px.Name+":3128"))
-
-	key, _ := env(*px, "ANTHROPIC_API_KEY")
-	assert.Check(t, key.Secret && key.Value == realKey)
-	token, _ := env(*px, egress.TokenEnv)
-	assert.Check(t, token.Secret && token.Value == cred.Value)
-	assert.Check(t, is.DeepEqual(px.Command, []string{"proxy", "--listen", ":3128", "--gateway-listen", ":8080", "--allow", "api.anthropic.com"}))
-	assert.Check(t, is.DeepEqual(px.Network.Outside, []string{"bridge"}))
+	assert.Check(t, s.Egress.Volume && px.Egress.Volume && s.Egress.Source == px.Egress.Source)
+	assert.Check(t, is.DeepEqual(px.Command, []string{"proxy", "--listen", "unix:/run/sandbox/proxy.sock", "--copy-forwarder", "/run/sandbox/forward",
+		"--gateway-listen", "unix:/run/sandbox/gateway.sock", "--allow", "api.anthropic.com"}))
 	assert.Check(t, is.Equal(px.User, Nobody))
 	assert.Check(t, is.Equal(px.Role, spec.RoleProxy))
-	for _, e := range s.Env {
-		assert.Check(t, e.Value != realKey && !strings.Contains(e.Value, "ghs_"), "sandbox env %s", e.Name)
-	}
+	assert.Check(t, is.Equal(px.Network.Mode, spec.NetworkMode("")), "the proxy's container is on the default bridge")
+	assert.Check(t, is.Equal(px.Image, DefaultProxyImage))
 }
 
 func TestPrivateCodexTakesTheGatewayOnItsCommandLine(t *testing.T) {
 	p, err := Build(agentInput(t, "codex", spec.Private))
 	assert.NilError(t, err)
 	argv := strings.Join(p.Run.Sandbox.Command, " ")
-	assert.Check(t, is.Contains(argv, "base_url='http://"+p.Run.Proxy.Name+":8080/openai/v1'"))
-	key, _ := env(*p.Run.Proxy, "OPENAI_API_KEY")
+	assert.Check(t, is.Contains(argv, "base_url='http://127.0.0.1:8080/openai/v1'"))
+	key, _ := env(proxyEnvOf(p.Run), "OPENAI_API_KEY")
 	assert.Check(t, is.Equal(key.Value, realKey))
+	assert.Check(t, is.Equal(key.From, "CODEX_API_KEY"), "a pasted script must read the key the run read")
 	cred, _ := env(p.Run.Sandbox, "CODEX_API_KEY")
 	assert.Check(t, cred.Value != realKey)
 }
@@ -108,7 +174,8 @@ func TestPrivateWithoutKeyOrAllowlist(t *testing.T) {
 	in.Getenv = func(string) string { return "" }
 	p, err := Build(in)
 	assert.NilError(t, err)
-	assert.Check(t, !slices.Contains(p.Run.Proxy.Command, "--gateway-listen"))
+	assert.Check(t, !p.Run.Sandbox.Egress.Gateway)
+	assert.Check(t, is.Len(p.Run.HostProxy.Env, 0))
 	assert.Check(t, is.Contains(strings.Join(p.Notices, "\n"), "ANTHROPIC_API_KEY is not set"))
 
 	in = agentInput(t, "claude", spec.Private)
@@ -116,8 +183,18 @@ func TestPrivateWithoutKeyOrAllowlist(t *testing.T) {
 	in.Command = []string{"make", "test"}
 	p, err = Build(in)
 	assert.NilError(t, err)
-	assert.Check(t, is.DeepEqual(p.Run.Proxy.Command, []string{"proxy", "--listen", ":3128"}))
+	assert.Check(t, is.DeepEqual(p.Run.HostProxy.Args, []string{"proxy"}))
 	assert.Check(t, is.Contains(strings.Join(p.Notices, "\n"), "empty allowlist"))
+}
+
+func TestEgressNeedsATransport(t *testing.T) {
+	in := agentInput(t, "claude", spec.Private)
+	in.Egress = Egress{}
+	_, err := Build(in)
+	assert.Check(t, is.ErrorContains(err, `proxy transport "": want "host" or "container"`))
+	in.Egress = Egress{Transport: spec.TransportHost}
+	_, err = Build(in)
+	assert.Check(t, is.ErrorContains(err, "host transport: the socket directory and the sandbox binary must be given"))
 }
 
 func TestUser(t *testing.T) {

@@ -59,10 +59,13 @@ type Request struct {
 	CreatedBy string
 	// Keep leaves the container after exit.
 	Keep bool
-	// ProxyImage, Outside and Proxy are passed to Input (private mode).
+	// ProxyImage and Proxy are passed to Input.
 	ProxyImage string
-	Outside    []string
 	Proxy      egress.Command
+	// Egress places the run's egress proxy once the settings are known,
+	// for a run that has one (private mode, or an agent whose key the
+	// gateway fronts); nil leaves such a run without, which Build refuses.
+	Egress EgressFunc
 	// LookupEnv reads the caller's environment (os.LookupEnv outside
 	// tests); nil means an empty environment.
 	LookupEnv func(string) (string, bool)
@@ -87,6 +90,11 @@ type AgentChoice struct {
 	PermissionMode string
 }
 
+// EgressFunc finds where a run's egress proxy runs and what the sandbox's
+// image runs (its ENTRYPOINT and CMD), from the resolved settings. The
+// front door asks its daemon; the plan stays free of I/O.
+type EgressFunc func(ctx context.Context, s Settings) (Egress, error)
+
 // HostFunc tells Make what the Docker host offers; Make asks only when the
 // settings need it (a runtime, more CPUs than this machine has). A nil
 // HostFunc skips the check, as `sandbox cmd` does, which prints a command
@@ -105,7 +113,10 @@ type Settings struct {
 	// ImageLabels are the image's labels when Make read them (see
 	// Request.ImageLabels).
 	ImageLabels map[string]string
+	// Egress is where the run's egress proxy runs, when it has one.
+	Egress Egress
 }
+
 
 // Make resolves a request's settings (flags > config > bundle > type >
 // default), fits them to the host and assembles the run. The returned
@@ -125,6 +136,17 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 		if a, err := agentRun(req.Agent, s.Config); err == nil && a != nil && len(a.Adapter.Setup().HomeFiles) > 0 {
 			// A missing image is reported by the run itself.
 			s.ImageLabels, _ = req.ImageLabels(ctx, s.Features.Image)
+		}
+	}
+	if req.Egress != nil {
+		a, err := agentRun(req.Agent, s.Config)
+		if err != nil {
+			return Plan{}, s, err
+		}
+		if s.Features.Network == spec.Private || a != nil {
+			if s.Egress, err = req.Egress(ctx, s); err != nil {
+				return Plan{}, s, err
+			}
 		}
 	}
 	p, err := Assemble(req, s)
@@ -190,7 +212,7 @@ func Assemble(req Request, s Settings) (Plan, error) {
 		Keep:        req.Keep,
 		Getenv:      getenv(req.LookupEnv),
 		ProxyImage:  req.ProxyImage,
-		Outside:     req.Outside,
+		Egress:      s.Egress,
 		Proxy:       req.Proxy,
 		Mounts:      req.Mounts,
 		ImageLabels: s.ImageLabels,

@@ -28,7 +28,7 @@ func (s RunSpec) env() []EnvVar {
 	env := []EnvVar{{Name: EnvHome, Value: HomeDir}}
 	if s.Network.mode() == Private {
 		for _, name := range proxyEnv {
-			env = append(env, EnvVar{Name: name, Value: s.Network.ProxyURL})
+			env = append(env, EnvVar{Name: name, Value: ProxyURL})
 		}
 		noProxy := strings.Join(s.Network.noProxy(), ",")
 		for _, name := range noProxyEnv {

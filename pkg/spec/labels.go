@@ -23,6 +23,12 @@ func (s RunSpec) ContainerLabels() map[string]string {
 	labels[LabelRole] = s.role()
 	labels[LabelWorkspace] = s.workspaceSource()
 	labels[LabelNetworkMode] = string(s.Network.mode())
+	if s.forwarded() {
+		labels[LabelTransport] = TransportHost
+		if s.Egress.Volume {
+			labels[LabelTransport] = TransportContainer
+		}
+	}
 	for k, v := range map[string]string{
 		LabelType:      s.SandboxType,
 		LabelBundle:    s.Bundle,

@@ -58,12 +58,6 @@ func (s RunSpec) homeTmpfsOptions() string {
 	return tmpfsOptions + ",uid=" + uid + ",gid=" + gid
 }
 
-// lockedDNS is the only resolver a private sandbox is given. Docker's embedded
-// DNS still answers for containers on the run's network (the proxy); every
-// other name is forwarded to 0.0.0.0, which answers nothing, so the lookup
-// fails and the proxy is the only way to reach a host by name.
-var lockedDNS = netip.IPv4Unspecified()
-
 // options lists every docker run flag of s, in the order they are printed.
 // This is the one place a flag comes from.
 func (s RunSpec) options() []option {
@@ -129,15 +123,12 @@ func (s RunSpec) options() []option {
 	}
 
 	// Public mode keeps docker run's default network (see newRequest).
-	if m := s.Network.mode(); m == Private || m == Egress {
-		name := s.Network.Name
-		add("--network", name, func(r *request) {
-			r.host.NetworkMode = container.NetworkMode(name)
-			r.network.EndpointsConfig = map[string]*network.EndpointSettings{name: {}}
+	// Private mode has none: only loopback, where the forwarder listens.
+	if s.Network.mode() == Private {
+		add("--network", networkNone, func(r *request) {
+			r.host.NetworkMode = container.NetworkMode(networkNone)
+			r.network.EndpointsConfig = map[string]*network.EndpointSettings{networkNone: {}}
 		})
-		if m == Private {
-			add("--dns", lockedDNS.String(), func(r *request) { r.host.DNS = append(r.host.DNS, lockedDNS) })
-		}
 	}
 
 	for _, e := range s.env() {
@@ -170,6 +161,9 @@ func (s RunSpec) options() []option {
 		}
 		add("-w", WorkspaceDir, func(r *request) { r.config.WorkingDir = WorkspaceDir })
 	}
+	if e := s.Egress; e != nil {
+		opts = append(opts, s.egressOptions(*e)...)
+	}
 
 	labels := s.ContainerLabels()
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
@@ -186,8 +180,8 @@ func (s RunSpec) options() []option {
 // the very container the pasted command creates.
 func newRequest(s RunSpec) *request {
 	var cmd []string
-	if len(s.Command) > 0 {
-		cmd = slices.Clone(s.Command)
+	if argv := s.argv(); len(argv) > 0 {
+		cmd = slices.Clone(argv)
 	}
 	return &request{
 		config: &container.Config{

@@ -42,13 +42,12 @@ func TestParity(t *testing.T) {
 	ctx := context.Background()
 	id := randomID(t)
 
-	internal := "sbxtest-parity-" + id
-	_, err := c.NetworkCreate(ctx, internal, client.NetworkCreateOptions{
-		Internal: true,
-		Labels:   map[string]string{spec.LabelTest: "1"},
-	})
+	volume := "sbxtest-parity-" + id
+	_, err := c.VolumeCreate(ctx, client.VolumeCreateOptions{Name: volume, Labels: map[string]string{spec.LabelTest: "1"}})
 	assert.NilError(t, err)
-	t.Cleanup(func() { _, _ = c.NetworkRemove(context.Background(), internal, client.NetworkRemoveOptions{}) })
+	t.Cleanup(func() { _, _ = c.VolumeRemove(context.Background(), volume, client.VolumeRemoveOptions{Force: true}) })
+	forwarder := filepath.Join(t.TempDir(), "sandbox")
+	assert.NilError(t, os.WriteFile(forwarder, nil, 0o755))
 
 	base := func(t *testing.T) spec.RunSpec {
 		return spec.RunSpec{
@@ -68,13 +67,23 @@ func TestParity(t *testing.T) {
 		edit func(t *testing.T, s *spec.RunSpec)
 	}{
 		{"public-hardened", func(*testing.T, *spec.RunSpec) {}},
-		{"private", func(_ *testing.T, s *spec.RunSpec) {
-			s.Network = spec.Network{
-				Mode:     spec.Private,
-				Name:     internal,
-				ProxyURL: "http://sbxtest-proxy-" + id + ":3128",
-				NoProxy:  []string{"sbxtest-proxy-" + id},
-			}
+		{"private-host", func(t *testing.T, s *spec.RunSpec) {
+			s.Network = spec.Network{Mode: spec.Private, NoProxy: []string{"internal.test"}}
+			s.Egress = &spec.Egress{Source: t.TempDir(), Forwarder: forwarder, Proxy: true, Gateway: true, Entrypoint: []string{"/toolbox"}}
+		}},
+		{"private-volume-image-command", func(t *testing.T, s *spec.RunSpec) {
+			s.Network = spec.Network{Mode: spec.Private}
+			s.Command = nil
+			s.Egress = &spec.Egress{Source: volume, Volume: true, Proxy: true, ImageCmd: []string{"/toolbox", "echo"}}
+		}},
+		{"public-gateway", func(t *testing.T, s *spec.RunSpec) {
+			s.Egress = &spec.Egress{Source: t.TempDir(), Forwarder: forwarder, Gateway: true}
+		}},
+		{"proxy-container", func(t *testing.T, s *spec.RunSpec) {
+			s.Role = spec.RoleProxy
+			s.User = "65534:65534"
+			s.Command = []string{"proxy", "--listen", "unix:/run/sandbox/proxy.sock"}
+			s.Egress = &spec.Egress{Source: volume, Volume: true, Proxy: true}
 		}},
 		{"relaxed", func(_ *testing.T, s *spec.RunSpec) {
 			s.User = ""

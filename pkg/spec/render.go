@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 )
 
@@ -26,7 +27,7 @@ func (s RunSpec) Args() []string {
 		}
 	}
 	args = append(args, s.Image)
-	return append(args, s.Command...)
+	return append(args, s.argv()...)
 }
 
 // CommandLine returns Args quoted for bash, as one line a person can paste.
@@ -56,16 +57,24 @@ func (s RunSpec) workspaceSource() string {
 	return filepath.Clean(s.Workspace)
 }
 
-// bindMountValue renders a --mount value. docker reads it as one CSV record,
-// so a path with a comma or a quote is quoted the CSV way by encoding/csv,
-// the same package docker parses it with.
+// bindMountValue renders a bind mount as a --mount value.
 func bindMountValue(src, dst string, readOnly bool) string {
-	var b strings.Builder
-	w := csv.NewWriter(&b)
-	fields := []string{"type=bind", "src=" + src, "dst=" + dst}
-	if readOnly {
+	return mountValue(mount.Mount{Type: mount.TypeBind, Source: src, Target: dst, ReadOnly: readOnly})
+}
+
+// mountValue renders m as a --mount value. docker reads it as one CSV
+// record, so a path with a comma or a quote is quoted the CSV way by
+// encoding/csv, the same package docker parses it with.
+func mountValue(m mount.Mount) string {
+	fields := []string{"type=" + string(m.Type), "src=" + m.Source, "dst=" + m.Target}
+	if m.ReadOnly {
 		fields = append(fields, "readonly")
 	}
+	if m.VolumeOptions != nil && m.VolumeOptions.NoCopy {
+		fields = append(fields, "volume-nocopy")
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
 	// Write only fails when the writer's io.Writer does; a Builder does not.
 	_ = w.Write(fields)
 	w.Flush()

@@ -33,11 +33,13 @@ func laptopSpec() spec.RunSpec {
 
 func privateSpec() spec.RunSpec {
 	s := laptopSpec()
-	s.Network = spec.Network{
-		Mode:     spec.Private,
-		Name:     "sandbox-r1a2b3c4-internal",
-		ProxyURL: "http://sandbox-r1a2b3c4-proxy:3128",
-		NoProxy:  []string{"sandbox-r1a2b3c4-proxy", "localhost"},
+	s.Network = spec.Network{Mode: spec.Private, NoProxy: []string{"internal.example", "localhost"}}
+	s.Egress = &spec.Egress{
+		Source:     "/tmp/sandbox-r1a2b3c4",
+		Forwarder:  "/usr/local/bin/sandbox",
+		Proxy:      true,
+		Gateway:    true,
+		Entrypoint: []string{"/usr/bin/tini", "--"},
 	}
 	return s
 }
@@ -161,12 +163,12 @@ func TestEngineEnv(t *testing.T) {
 	cfg, _, _ := s.EngineConfig()
 	assert.DeepEqual(t, cfg.Env, []string{
 		"HOME=/home/sandbox",
-		"HTTP_PROXY=http://sandbox-r1a2b3c4-proxy:3128",
-		"HTTPS_PROXY=http://sandbox-r1a2b3c4-proxy:3128",
-		"http_proxy=http://sandbox-r1a2b3c4-proxy:3128",
-		"https_proxy=http://sandbox-r1a2b3c4-proxy:3128",
-		"NO_PROXY=localhost,127.0.0.1,::1,sandbox-r1a2b3c4-proxy",
-		"no_proxy=localhost,127.0.0.1,::1,sandbox-r1a2b3c4-proxy",
+		"HTTP_PROXY=http://127.0.0.1:3128",
+		"HTTPS_PROXY=http://127.0.0.1:3128",
+		"http_proxy=http://127.0.0.1:3128",
+		"https_proxy=http://127.0.0.1:3128",
+		"NO_PROXY=localhost,127.0.0.1,::1,internal.example",
+		"no_proxy=localhost,127.0.0.1,::1,internal.example",
 		"SANDBOX_PRIVATE_MODE=true",
 		"A=1",
 		"KEY=k",

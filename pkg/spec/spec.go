@@ -46,13 +46,10 @@ const (
 	// Public puts the sandbox on Docker's default bridge network: the agent
 	// reaches the internet directly.
 	Public NetworkMode = "public"
-	// Private puts the sandbox on a per-run internal network whose only way
-	// out is the egress proxy.
+	// Private gives the sandbox no network at all (--network none): its
+	// only way out is the run's egress proxy, reached through a unix socket
+	// (see Egress).
 	Private NetworkMode = "private"
-	// Egress is the egress proxy's own mode: on the run's internal network
-	// (Name), to serve the sandbox, and on the Outside networks, to reach
-	// the hosts it allows. It resolves names normally.
-	Egress NetworkMode = "egress"
 )
 
 // RunSpec describes one sandbox run. It is a plain value: building or
@@ -85,6 +82,9 @@ type RunSpec struct {
 	User string
 	// Network selects public or private mode.
 	Network Network
+	// Egress connects the container to the run's egress proxy and
+	// credential gateway; required in private mode.
+	Egress *Egress
 	// Limits bounds memory, CPU and processes.
 	Limits Limits
 	// Relax lists the hardening defaults this run explicitly gives up.
@@ -103,9 +103,10 @@ type RunSpec struct {
 	CreatedBy string
 	// Origin is "UID@HOST" of who started the run (LabelOrigin); optional.
 	Origin string
-	// Role is RoleSandbox (the default when empty) or RoleProxy. The proxy
-	// does not mount Workspace; it carries it only as a label, so that
-	// garbage collection treats it as part of the same run.
+	// Role is RoleSandbox (the default when empty) or RoleProxy, the
+	// egress proxy's container when it runs in one. The proxy does not
+	// mount Workspace; it carries it only as a label, so that garbage
+	// collection treats it as part of the same run.
 	Role string
 	// Labels are extra labels; they may not use LabelPrefix.
 	Labels map[string]string
@@ -123,22 +124,29 @@ type EnvVar struct {
 	// key). Run.Script generates it and passes it under Name, so a pasted
 	// script never hands the sandbox the real key from the shell.
 	Token string
+	// From names the caller's variable that holds the value, when it is
+	// not Name (the proxy's OPENAI_API_KEY comes from CODEX_API_KEY), so
+	// a pasted script reads the same variable the run did.
+	From string
+}
+
+// source is the caller's variable a script reads the value from.
+func (e EnvVar) source() string {
+	switch {
+	case e.From != "":
+		return e.From
+	case e.Token != "":
+		return e.Token
+	}
+	return e.Name
 }
 
 // Network is the network half of a RunSpec.
 type Network struct {
 	Mode NetworkMode
-	// Name is the per-run internal network (private mode only).
-	Name string
-	// ProxyURL is the egress proxy as seen from the sandbox, e.g.
-	// "http://sandbox-proxy-abc:3128" (private mode only).
-	ProxyURL string
-	// NoProxy lists hosts reached without the proxy (private mode only).
+	// NoProxy lists hosts reached without the proxy (private mode only),
+	// besides loopback.
 	NoProxy []string
-	// Outside are the networks the egress proxy reaches upstreams through
-	// (egress mode only), e.g. "bridge". docker run can join only one
-	// network, so these are connected after create (see Run.Script).
-	Outside []string
 }
 
 // Limits are resource limits; zero means the daemon's default (unlimited).

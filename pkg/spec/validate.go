@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -49,10 +48,6 @@ var (
 // error into one that names the option.
 const MinMemory = 6 << 20
 
-// builtinNetworks are docker's own networks; a private sandbox must be on
-// the run's internal network, never on one of these.
-var builtinNetworks = []string{"bridge", "host", "none", "default"}
-
 // Validate reports every problem with s, each as a *FieldError joined with
 // errors.Join, or nil. It is pure: whether Workspace exists is checked by
 // ValidateHost. An empty Network.Mode means Public.
@@ -86,7 +81,7 @@ func (v *validator) spec(s RunSpec) {
 	v.env(s.Env, s.reservedEnv())
 	v.user(s.User, s.Relax.Root)
 	v.network(s.Network)
-	v.role(s.role(), s.Network.mode())
+	v.role(s.role(), s)
 	v.limits(s.Limits)
 	if s.Runtime != "" && !runtimePattern.MatchString(s.Runtime) {
 		v.add("runtime", s.Runtime, "must be a runtime name such as runsc (letters, digits, '_', '.', '+', '-')")
@@ -194,66 +189,58 @@ func (v *validator) user(user string, rootAllowed bool) {
 	}
 }
 
-// role checks that the container's role and network mode fit together: the
-// proxy alone may leave the internal network, and only the sandbox mounts
-// the workspace.
-func (v *validator) role(role string, mode NetworkMode) {
+// role checks that the container's role, network mode and egress fit
+// together: only the sandbox mounts the workspace and runs under the
+// forwarder; the proxy's container serves the run's volume from the
+// default bridge.
+func (v *validator) role(role string, s RunSpec) {
 	switch role {
 	case RoleSandbox:
-		if mode == Egress {
-			v.add("network.mode", string(mode), "is the egress proxy's mode, not a sandbox's")
+		if s.Network.mode() == Private && (s.Egress == nil || !s.Egress.Proxy) {
+			v.add("egress", "", "private mode needs the egress proxy's socket (the sandbox has no other way out)")
+		}
+		if s.Egress != nil {
+			v.egress(*s.Egress, len(s.Command) == 0)
 		}
 	case RoleProxy:
-		if mode != Egress {
-			v.add("role", role, fmt.Sprintf("the proxy needs network mode %q", Egress))
+		if s.Network.mode() != Public {
+			v.add("role", role, "the proxy's container is on the default bridge (public network mode)")
+		}
+		if s.Egress == nil || !s.Egress.Volume {
+			v.add("egress", "", "the proxy's container serves the run's volume")
 		}
 	default:
 		v.add("role", role, fmt.Sprintf("unknown; use %q or %q", RoleSandbox, RoleProxy))
 	}
 }
 
-func (v *validator) internalNetwork(name string) {
+func (v *validator) egress(e Egress, noCommand bool) {
 	switch {
-	case name == "":
-		v.add("network.name", "", "required in private mode (the run's internal network)")
-	case !namePattern.MatchString(name):
-		v.add("network.name", name, "must match "+namePattern.String())
-	case slices.Contains(builtinNetworks, name):
-		v.add("network.name", name, "is a docker network; private mode needs the run's own internal network")
+	case e.Source == "":
+		v.add("egress.source", "", "required: the run's socket directory or volume")
+	case e.Volume && !namePattern.MatchString(e.Source):
+		v.add("egress.source", e.Source, "a volume name must match "+namePattern.String())
+	case !e.Volume && (!filepath.IsAbs(e.Source) || strings.IndexFunc(e.Source, unicode.IsControl) >= 0):
+		v.add("egress.source", e.Source, "must be an absolute host path")
+	}
+	if e.Forwarder != "" && (!filepath.IsAbs(e.Forwarder) || strings.IndexFunc(e.Forwarder, unicode.IsControl) >= 0) {
+		v.add("egress.forwarder", e.Forwarder, "must be an absolute host path")
+	}
+	if !e.Proxy && !e.Gateway {
+		v.add("egress", "", "uses neither the proxy nor the gateway")
+	}
+	if noCommand && len(e.Entrypoint) == 0 && len(e.ImageCmd) == 0 {
+		v.add("command", "", "nothing to run: no command, and the image's ENTRYPOINT and CMD are not known (the forwarder runs them itself)")
 	}
 }
 
 func (v *validator) network(n Network) {
-	if n.mode() != Egress && len(n.Outside) > 0 {
-		v.add("network.outside", strings.Join(n.Outside, ","), "only the egress proxy joins outside networks")
-	}
 	switch n.mode() {
 	case Public:
-		for _, f := range [][2]string{
-			{"network.name", n.Name},
-			{"network.proxy-url", n.ProxyURL},
-			{"network.no-proxy", strings.Join(n.NoProxy, ",")},
-		} {
-			if f[1] != "" {
-				v.add(f[0], f[1], "only used in private mode")
-			}
-		}
-	case Egress:
-		v.internalNetwork(n.Name)
-		if len(n.Outside) == 0 {
-			v.add("network.outside", "", `required for the egress proxy (e.g. "bridge")`)
-		}
-		for i, o := range n.Outside {
-			if !namePattern.MatchString(o) || o == n.Name || o == "host" || o == "none" {
-				v.add(fmt.Sprintf("network.outside[%d]", i), o, "must be another network's name (not host or none)")
-			}
-		}
-		if n.ProxyURL != "" || len(n.NoProxy) > 0 {
-			v.add("network.proxy-url", n.ProxyURL, "the egress proxy does not use a proxy")
+		if len(n.NoProxy) > 0 {
+			v.add("network.no-proxy", strings.Join(n.NoProxy, ","), "only used in private mode")
 		}
 	case Private:
-		v.internalNetwork(n.Name)
-		v.proxyURL(n.ProxyURL)
 		for i, h := range n.NoProxy {
 			if h == "" || strings.IndexFunc(h, isSpaceOrControl) >= 0 || strings.Contains(h, ",") {
 				v.add(fmt.Sprintf("network.no-proxy[%d]", i), h, "must be a host name or address without spaces or commas")
@@ -261,27 +248,6 @@ func (v *validator) network(n Network) {
 		}
 	default:
 		v.add("network.mode", string(n.Mode), fmt.Sprintf("unknown; use %q or %q", Public, Private))
-	}
-}
-
-func (v *validator) proxyURL(raw string) {
-	const field = "network.proxy-url"
-	if raw == "" {
-		v.add(field, "", `required in private mode (the egress proxy, e.g. "http://proxy:3128")`)
-		return
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		v.add(field, raw, "not a URL: "+err.Error())
-	case u.Scheme != "http" && u.Scheme != "https":
-		v.add(field, raw, `scheme must be "http" or "https"`)
-	case u.Host == "":
-		v.add(field, raw, "needs a host")
-	case u.User != nil:
-		v.add(field, raw, "must not carry credentials: it is printed in the docker run command")
-	case strings.IndexFunc(raw, isSpaceOrControl) >= 0:
-		v.add(field, raw, "must not contain whitespace or control characters")
 	}
 }
 

@@ -37,8 +37,11 @@ var commands = map[string]func(args []string) error{
 	"alloc":  alloc,
 	"dial":   dial,
 	"lookup": lookup,
-	"fetch":  fetch,
-	"trap":   trap,
+	// lookup-fails-within NAME LIMIT: succeeds when resolving NAME fails
+	// within LIMIT (a sandbox without network must not hang on DNS).
+	"lookup-fails-within": lookupFailsWithin,
+	"fetch":               fetch,
+	"trap":                trap,
 	// Added for private mode: see probes.go.
 	"fetch-env":     fetchEnv,
 	"proxy-connect": proxyConnect,
@@ -172,6 +175,26 @@ func dial(a []string) error {
 	}
 	fmt.Println("connected", c.RemoteAddr())
 	return c.Close()
+}
+
+func lookupFailsWithin(a []string) error {
+	limit, err := time.ParseDuration(arg(a, 1, "100ms"))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, arg(a, 0, ""))
+	took := time.Since(start)
+	switch {
+	case err == nil:
+		return fmt.Errorf("resolved to %s", strings.Join(addrs, " "))
+	case took > limit:
+		return fmt.Errorf("failed only after %s (limit %s): %v", took, limit, err)
+	}
+	fmt.Printf("failed after %s: %v\n", took.Round(time.Millisecond), err)
+	return nil
 }
 
 func lookup(a []string) error {

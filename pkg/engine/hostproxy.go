@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// proxyUID is the unprivileged user the host proxy runs as when the engine
+// runs as root (the action, a root shell): it holds only the model key, so
+// a flaw in its parsing gives an attacker nobody's rights, not root's.
+const proxyUID = 65534
+
+// hostProxyStopTimeout bounds how long a stopped host proxy gets to print its
+// counts before it is killed.
+const hostProxyStopTimeout = 3 * time.Second
+
+// hostProxy is `sandbox proxy` running as a child process on sockets this
+// process created in the run's directory.
+type hostProxy struct {
+	cmd    *exec.Cmd
+	dir    string
+	stdout lockedBuffer
+	log    *logWatcher
+	exited chan struct{}
+	err    error
+}
+
+// startHostProxy makes the run's socket directory (0711: the sandbox's user
+// can reach a socket it knows the name of, and list nothing), binds the
+// sockets there as the sandbox's user (mode 0600), and starts the proxy
+// with them as inherited descriptors: the proxy, as nobody, never needs
+// the directory itself. The sockets accept connections from the moment
+// they are bound, so the sandbox need not wait for the proxy to be ready.
+func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
+	if err := os.Mkdir(h.Dir, 0o711); err != nil {
+		return nil, fmt.Errorf("egress socket directory: %w", err)
+	}
+	hp := &hostProxy{dir: h.Dir, exited: make(chan struct{})}
+	hp.log = &logWatcher{}
+	fail := func(err error) (*hostProxy, error) {
+		hp.removeDir()
+		return nil, err
+	}
+	// The umask may have narrowed the mode.
+	if err := os.Chmod(h.Dir, 0o711); err != nil {
+		return fail(fmt.Errorf("egress socket directory: %w", err))
+	}
+	uid, gid := userIDs(s.User)
+	names := []string{spec.ProxySocket}
+	if s.Egress.Gateway {
+		names = append(names, spec.GatewaySocket)
+	}
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for _, name := range names {
+		f, err := bindSocket(filepath.Join(h.Dir, name), uid, gid)
+		if err != nil {
+			return fail(err)
+		}
+		files = append(files, f)
+	}
+	if s.Egress.Forwarder == "" {
+		if err := copyFile(h.Binary, filepath.Join(h.Dir, spec.ForwarderInDir), 0o755); err != nil {
+			return fail(fmt.Errorf("copy the forwarder: %w", err))
+		}
+	}
+
+	gateway := ""
+	if s.Egress.Gateway {
+		gateway = "fd:4"
+	}
+	cmd := exec.Command(h.Binary, h.ProxyArgs("fd:3", gateway)...)
+	if os.Geteuid() == 0 {
+		// Run as nobody, the binary is executed through a descriptor
+		// opened here: nobody may lack search rights on its directory
+		// (a build in a private temp dir, a binary under /root).
+		bin, err := os.Open(h.Binary)
+		if err != nil {
+			return fail(fmt.Errorf("egress proxy binary: %w", err))
+		}
+		files = append(files, bin)
+		cmd.Path = "/proc/self/fd/" + strconv.Itoa(2+len(files))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: proxyUID, Gid: proxyUID, Groups: []uint32{}}}
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	// Only its secrets: never DOCKER_HOST, the Docker socket's path or a
+	// GitHub token from this process's environment.
+	cmd.Env = []string{}
+	for _, e := range h.Env {
+		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
+	}
+	cmd.ExtraFiles = files
+	cmd.Stdout, cmd.Stderr = &hp.stdout, hp.log
+	cmd.Dir = "/"
+	// Its own process group: a Ctrl-C in the terminal is for the run,
+	// which stops the proxy itself once the sandbox is gone.
+	cmd.SysProcAttr.Setpgid = true
+	// A runner killed with SIGKILL takes its proxy with it.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGTERM
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("start the egress proxy %s: %w", h.Binary, err))
+	}
+	hp.cmd = cmd
+	go func() {
+		hp.err = cmd.Wait()
+		close(hp.exited)
+	}()
+	return hp, nil
+}
+
+// bindSocket creates a listening unix socket at path owned by uid:gid with
+// mode 0600 and returns it as a file to hand to the proxy.
+func bindSocket(path string, uid, gid int) (*os.File, error) {
+	// sun_path holds 108 bytes with the terminating NUL.
+	if len(path) > 107 {
+		return nil, fmt.Errorf("egress socket %s: the path is %d bytes, and a unix socket's may have at most 107: use a shorter run directory", path, len(path))
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("egress socket: %w", err)
+	}
+	// The proxy's copy of the listener must keep the file after ours goes.
+	ln.SetUnlinkOnClose(false)
+	defer ln.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("egress socket: %w", err)
+	}
+	if err := os.Lchown(path, uid, gid); err != nil {
+		if uid != os.Geteuid() {
+			// Not root, and the sandbox runs as someone else (--user):
+			// let any user that can reach the 0711 directory connect.
+			if err := os.Chmod(path, 0o666); err != nil {
+				return nil, fmt.Errorf("egress socket: %w", err)
+			}
+		}
+	}
+	f, err := ln.File()
+	if err != nil {
+		return nil, fmt.Errorf("egress socket: %w", err)
+	}
+	return f, nil
+}
+
+// userIDs reads "UID[:GID]"; empty (a relaxed root run) is root.
+func userIDs(user string) (int, int) {
+	u, g, ok := strings.Cut(user, ":")
+	uid, _ := strconv.Atoi(u)
+	if !ok {
+		return uid, uid
+	}
+	gid, _ := strconv.Atoi(g)
+	return uid, gid
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// failed reports, without waiting, whether the proxy has already exited.
+func (hp *hostProxy) failed() error {
+	if hp == nil {
+		return nil
+	}
+	select {
+	case <-hp.exited:
+		return fmt.Errorf("egress proxy exited (%v):\n%s", hp.err, hp.log.tail())
+	default:
+		return nil
+	}
+}
+
+// stop asks the proxy to shut down, which makes it print its final counts,
+// and returns them.
+func (hp *hostProxy) stop() ([]byte, error) {
+	_ = hp.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-hp.exited:
+	case <-time.After(hostProxyStopTimeout):
+		_ = hp.cmd.Process.Kill()
+		<-hp.exited
+		return nil, fmt.Errorf("egress proxy did not stop within %s", hostProxyStopTimeout)
+	}
+	var ee *exec.ExitError
+	if hp.err != nil && !errors.As(hp.err, &ee) {
+		return nil, fmt.Errorf("egress proxy: %w", hp.err)
+	}
+	if hp.err != nil && len(bytes.TrimSpace(hp.stdout.Bytes())) == 0 {
+		return nil, fmt.Errorf("egress proxy failed (%v):\n%s", hp.err, hp.log.tail())
+	}
+	return bytes.TrimSpace(hp.stdout.Bytes()), nil
+}
+
+// close kills the proxy if it still runs and removes the run's directory.
+func (hp *hostProxy) close() error {
+	if hp == nil {
+		return nil
+	}
+	if hp.cmd != nil {
+		select {
+		case <-hp.exited:
+		default:
+			_ = hp.cmd.Process.Kill()
+			<-hp.exited
+		}
+	}
+	return hp.removeDir()
+}
+
+func (hp *hostProxy) removeDir() error {
+	if err := os.RemoveAll(hp.dir); err != nil {
+		return fmt.Errorf("cleanup: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package forwarder
+
+import (
+	"io"
+	"net"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// downloadSize is what each download of BenchmarkRelayDownload moves.
+const downloadSize = 100 << 20
+
+// BenchmarkRelayDownload downloads 100 MB straight over loopback TCP and
+// through the forwarder (loopback TCP, relayed to a unix socket), in
+// interleaved pairs, and reports both medians and relayed/direct
+// throughput (goal ≥ 0.9).
+func BenchmarkRelayDownload(b *testing.B) {
+	direct, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.Close()
+	go sendAll(direct)
+	socket := filepath.Join(b.TempDir(), "proxy.sock")
+	upstream, err := net.Listen("unix", socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer upstream.Close()
+	go sendAll(upstream)
+	relayed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer relayed.Close()
+	go serve(relayed, socket)
+
+	download := func(addr string) time.Duration {
+		start := time.Now()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, c)
+		c.Close()
+		if err != nil || n != downloadSize {
+			b.Fatalf("downloaded %d bytes: %v", n, err)
+		}
+		return time.Since(start)
+	}
+	var ds, rs []time.Duration
+	b.SetBytes(2 * downloadSize)
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			ds = append(ds, download(direct.Addr().String()))
+			rs = append(rs, download(relayed.Addr().String()))
+		} else {
+			rs = append(rs, download(relayed.Addr().String()))
+			ds = append(ds, download(direct.Addr().String()))
+		}
+	}
+	md, mr := median(ds), median(rs)
+	b.ReportMetric(mbps(md), "direct-MB/s")
+	b.ReportMetric(mbps(mr), "relayed-MB/s")
+	b.ReportMetric(float64(md)/float64(mr), "relayed/direct")
+}
+
+// sendAll answers every connection with downloadSize bytes.
+func sendAll(ln net.Listener) {
+	buf := make([]byte, 256<<10)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			for sent := 0; sent < downloadSize; sent += len(buf) {
+				if _, err := c.Write(buf); err != nil {
+					return
+				}
+			}
+		}()
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func mbps(d time.Duration) float64 { return downloadSize / d.Seconds() / (1 << 20) }

@@ -360,8 +360,8 @@ func TestFitRuntime(t *testing.T) {
 		{name: "standard on runc", typ: "standard", network: spec.Public, registered: []gvisor.Runtime{runc}, want: ""},
 		{name: "gvisor public takes the bridged runtime", typ: "gvisor", network: spec.Public,
 			registered: []gvisor.Runtime{runc, isolated, bridged}, want: "runsc-host"},
-		{name: "gvisor private joins a network too", typ: "gvisor", network: spec.Private,
-			registered: []gvisor.Runtime{isolated, bridged}, want: "runsc-host"},
+		{name: "gvisor private has no network and uses host sockets", typ: "gvisor", network: spec.Private,
+			registered: []gvisor.Runtime{isolated, bridged}, want: "runsc"},
 		{name: "gvisor by another name", typ: "gvisor", network: spec.Public,
 			registered: []gvisor.Runtime{runc, rt("gvisor", "/opt/bin/runsc", "--network", "host")}, want: "gvisor"},
 		{
@@ -477,7 +477,7 @@ func TestApply(t *testing.T) {
 		// gVisor's own threads count against the pids limit: the type adds room for them.
 		Limits:  spec.Limits{MemoryBytes: 3 * units.GiB, NanoCPUs: *b.Settings.CPUs, PidsLimit: *b.Settings.Pids + gvisorType(t).PidsOverhead},
 		Relax:   spec.Relax{NoInit: true},
-		Runtime: "runsc-host", // registered for a sandbox on a network; Fit may choose another
+		Runtime: "runsc", // registered for a sandbox without a network; Fit may choose another
 		Timeout: *b.Settings.Timeout,
 
 		SandboxType: "gvisor",
@@ -530,7 +530,7 @@ func TestSummary(t *testing.T) {
 		ConfigName: ".github/sandbox.yml",
 	})
 	assert.NilError(t, err)
-	assert.NilError(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("runc"), rt("runsc")}, NCPU: 4}))
+	assert.NilError(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("runc"), rt("runsc", "/usr/bin/runsc", "--network=none", "--host-uds=open")}, NCPU: 4}))
 	golden.Assert(t, strings.Join(r.Summary(), "\n")+"\n", "summary.golden")
 
 	r, err = Resolve(Input{Flags: Layer{Settings: Settings{Image: new("img")}}})

@@ -71,9 +71,9 @@ const GVisorType = "gvisor"
 func RuntimeNeed(m spec.NetworkMode) gvisor.Need {
 	switch m {
 	case spec.Private:
-		// A private sandbox joins its run's internal network and reaches
-		// the egress proxy container over it.
-		return gvisor.Need{Network: true}
+		// A private sandbox has no network (--network none) and reaches
+		// the egress proxy through unix sockets mounted from the host.
+		return gvisor.Need{Sockets: true}
 	default:
 		// A public sandbox joins the default bridge.
 		return gvisor.Need{Network: true}

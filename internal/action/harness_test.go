@@ -118,6 +118,14 @@ func newHarness(t testing.TB, event, payload string, edit func(map[string]any)) 
 func (h *harness) agent(transcript string, config string) {
 	h.t.Helper()
 	h.env["INPUT_IMAGE"] = testimage.Replay(h.t)
+	// Not in a container of its own image, the action runs the egress
+	// proxy in this tree's sandbox binary.
+	testimage.Ensure(h.t, testimage.Spec{
+		Tag:        actionProxyTag,
+		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
+		Entrypoint: []string{"/usr/local/bin/sandbox"},
+	})
+	h.env[proxyImageEnv] = actionProxyTag
 	data, err := os.ReadFile(filepath.Join("testdata", transcript))
 	assert.NilError(h.t, err)
 	dir := filepath.Join(h.ws, ".replay")
@@ -186,3 +194,6 @@ func readFile(t *testing.T, dir, rel string) string {
 	assert.NilError(t, err)
 	return string(b)
 }
+
+// actionProxyTag is the egress proxy image of the action's tests.
+const actionProxyTag = "sandbox-action-test/action-proxy:dev"

@@ -206,6 +206,11 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	}
 	ws := a.workspace()
 	layer := a.in.layer
+	if self == "" {
+		// Not in a container (a self-hosted runner, tests): the proxy
+		// runs in the image this names, else in plan.DefaultProxyImage.
+		self = a.getenv(proxyImageEnv)
+	}
 	req := plan.Request{
 		Workspace: ws,
 		NoConfig:  true,
@@ -419,3 +424,7 @@ func eventLine(e agent.Event) string {
 	}
 	return string(b)
 }
+
+// proxyImageEnv names the image the egress proxy runs in when the action
+// does not run in a container of its own image.
+const proxyImageEnv = "SANDBOX_PROXY_IMAGE"

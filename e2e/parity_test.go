@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,10 @@ import (
 //   - the order of Env;
 //   - AutoRemove: the engine removes the sandbox itself once it has read
 //     its final state (what `--rm` asks for, without racing the daemon);
-//     that nothing is left is checked after the run.
+//     that nothing is left is checked after the run;
+//   - the session token's value and the run's volume's name (the action's
+//     proxy runs in a container of its own image, so the printed command
+//     asks for the same transport).
 //
 // The workspace is the same host path: the action translates
 // /github/workspace to it by inspecting its own container.
@@ -68,18 +72,23 @@ func TestActionAndPrintedCommandCreateTheSameSandbox(t *testing.T) {
 	out, err := trust.CombinedOutput()
 	assert.NilError(t, err, "sandbox trust: %s", out)
 	cmd := exec.Command(sandboxBin, "cmd", "--workspace", ws, "--image", agentImage(t), "--network", "public",
-		"--agent", "claude", "--prompt", "Review this pull request.")
+		"--proxy-transport", "container", "--agent", "claude", "--prompt", "Review this pull request.")
 	cmd.Env = env
 	script, err := cmd.Output()
 	assert.NilError(t, err, "sandbox cmd: %s", stderrOf(err))
-	var line string
+	// The sandbox's line (the last docker run; the proxy's runs -d), with
+	// the session token it is given.
+	var line, token string
 	for _, l := range strings.Split(string(script), "\n") {
-		if strings.HasPrefix(l, "docker run ") {
+		switch {
+		case strings.HasPrefix(l, "export SANDBOX_SESSION_TOKEN="):
+			token = l
+		case strings.Contains(l, "docker run ") && !strings.Contains(l, "docker run -d "):
 			line = l
 		}
 	}
 	assert.Assert(t, line != "", "no docker run line in:\n%s", script)
-	create := exec.Command("bash", "-c", "docker create "+strings.TrimPrefix(line, "docker run "))
+	create := exec.Command("bash", "-c", token+"\n"+strings.Replace(line, "docker run ", "docker create ", 1))
 	create.Env = env
 	idOut, err := create.Output()
 	assert.NilError(t, err, "%s: %s", line, stderrOf(err))
@@ -139,12 +148,23 @@ func normalise(in container.InspectResponse) container.InspectResponse {
 	}
 	host.AutoRemove = false
 	cfg.Env = slices.Clone(in.Config.Env)
+	for i, e := range cfg.Env {
+		cfg.Env[i] = sessionToken.ReplaceAllString(e, "${1}TOKEN")
+	}
 	slices.Sort(cfg.Env)
 	host.Mounts = slices.DeleteFunc(slices.Clone(in.HostConfig.Mounts), func(m mount.Mount) bool { return m.Target == "/context" })
+	for i, m := range host.Mounts {
+		if m.Target == spec.SocketDir {
+			host.Mounts[i].Source = "VOLUME"
+		}
+	}
 	host.Binds = slices.DeleteFunc(slices.Clone(in.HostConfig.Binds), func(b string) bool { return strings.Contains(b, ":/context") })
 	out.Config, out.HostConfig = &cfg, &host
 	return out
 }
+
+// sessionToken is a per-run session token as a variable's value.
+var sessionToken = regexp.MustCompile(`^([A-Z_]+=)[0-9a-f]{64}$`)
 
 func stderrOf(err error) string {
 	if ee, ok := err.(*exec.ExitError); ok {

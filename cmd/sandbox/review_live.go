@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -75,6 +77,7 @@ func runLiveReview(cmd *cobra.Command, s *streams, f *reviewFlags) error {
 
 	var d daemon
 	defer d.close()
+	req.Egress = d.egress(transportAuto)
 	p, settings, err := plan.Make(ctx, req, d.host)
 	if err == nil {
 		_, err = d.open(ctx)
@@ -86,12 +89,14 @@ func runLiveReview(cmd *cobra.Command, s *streams, f *reviewFlags) error {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
 	fmt.Fprintf(s.err, "sandbox: review of %s since %s (%s): %s\n", short(rp.Head), f.base, rp.Decision.Reason,
-		strings.Join(p.Summary(settings.Features), ", "))
+		strings.Join(append(p.Summary(settings.Features), settings.Egress.Summary()...), ", "))
 
 	// Progress goes to standard error: standard output is the review.
-	progress := agentOutput{s: &streams{out: s.err, err: s.err}}
+	// Progress and the sandbox's stderr come from two goroutines.
+	errw := &syncWriter{w: s.err}
+	progress := agentOutput{s: &streams{out: errw, err: errw}}
 	progress.start()
-	res := outcome.Run(ctx, d.e, p, outcome.Options{Stdout: s.err, Stderr: s.err, OnEvent: progress.event})
+	res := outcome.Run(ctx, d.e, p, outcome.Options{Stdout: errw, Stderr: errw, OnEvent: progress.event})
 	if res.Agent == nil {
 		return exitFor(res)
 	}
@@ -171,4 +176,16 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// syncWriter serialises writes from several goroutines to one writer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }

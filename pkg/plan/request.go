@@ -117,7 +117,6 @@ type Settings struct {
 	Egress Egress
 }
 
-
 // Make resolves a request's settings (flags > config > bundle > type >
 // default), fits them to the host and assembles the run. The returned
 // Settings are valid whenever they could be resolved, even if assembling

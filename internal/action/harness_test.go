@@ -120,12 +120,11 @@ func (h *harness) agent(transcript string, config string) {
 	h.env["INPUT_IMAGE"] = testimage.Replay(h.t)
 	// Not in a container of its own image, the action runs the egress
 	// proxy in this tree's sandbox binary.
-	testimage.Ensure(h.t, testimage.Spec{
+	h.env[proxyImageEnv] = testimage.Ensure(h.t, testimage.Spec{
 		Tag:        actionProxyTag,
 		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
 		Entrypoint: []string{"/usr/local/bin/sandbox"},
 	})
-	h.env[proxyImageEnv] = actionProxyTag
 	data, err := os.ReadFile(filepath.Join("testdata", transcript))
 	assert.NilError(h.t, err)
 	dir := filepath.Join(h.ws, ".replay")

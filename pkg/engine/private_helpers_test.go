@@ -330,8 +330,7 @@ const egressToolboxTag = "sandbox-action-test/toolbox-egress:dev"
 
 func egressToolbox(t testing.TB) string {
 	t.Helper()
-	testimage.Ensure(t, testimage.ToolboxSpec(egressToolboxTag))
-	return egressToolboxTag
+	return testimage.Ensure(t, testimage.ToolboxSpec(egressToolboxTag))
 }
 
 // egressInput places the proxy in transport, as the CLI would.

@@ -183,12 +183,7 @@ func (f *Fake) createComment(w http.ResponseWriter, r *http.Request, me User) {
 	if !readBody(w, r, &in) {
 		return
 	}
-	if in.Body == nil || *in.Body == "" {
-		unprocessable(w, "body is missing")
-		return
-	}
-	if len([]rune(*in.Body)) > 65536 {
-		unprocessable(w, "Body is too long (maximum is 65536 characters)")
+	if !validCommentBody(w, in.Body) {
 		return
 	}
 	f.mu.Lock()
@@ -197,6 +192,20 @@ func (f *Fake) createComment(w http.ResponseWriter, r *http.Request, me User) {
 	c := &Comment{ID: f.id(), Repo: repoOf(r), Issue: int(n), Body: *in.Body, User: me.Login, CreatedAt: now, UpdatedAt: now}
 	f.state.Comments = append(f.state.Comments, c)
 	writeJSON(w, http.StatusCreated, f.commentJSON(r, c, "issue"))
+}
+
+// validCommentBody answers 422 as GitHub does for a missing, empty or
+// over-long comment body.
+func validCommentBody(w http.ResponseWriter, body *string) bool {
+	switch {
+	case body == nil || *body == "":
+		unprocessable(w, "body is missing")
+		return false
+	case len([]rune(*body)) > 65536:
+		unprocessable(w, "Body is too long (maximum is 65536 characters)")
+		return false
+	}
+	return true
 }
 
 func (f *Fake) findComment(r *http.Request) *Comment {
@@ -230,12 +239,7 @@ func (f *Fake) editComment(w http.ResponseWriter, r *http.Request, me User) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration"})
 		return
 	}
-	if in.Body == nil || *in.Body == "" {
-		unprocessable(w, "body is missing")
-		return
-	}
-	if len([]rune(*in.Body)) > 65536 {
-		unprocessable(w, "Body is too long (maximum is 65536 characters)")
+	if !validCommentBody(w, in.Body) {
 		return
 	}
 	c.Body, c.UpdatedAt = *in.Body, f.now().UTC()

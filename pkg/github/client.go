@@ -178,19 +178,32 @@ type File struct {
 
 // Files lists every file the pull request changes (all pages).
 func (c *Client) Files(ctx context.Context, repo Repo, number int) ([]File, error) {
-	var out []File
+	fs, err := allPages(func(opts *gh.ListOptions) ([]*gh.CommitFile, *gh.Response, error) {
+		return c.gh.PullRequests.ListFiles(ctx, repo.Owner, repo.Name, number, opts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list files of %s#%d: %w", repo, number, err)
+	}
+	out := make([]File, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, File{
+			Path: f.GetFilename(), PreviousPath: f.GetPreviousFilename(), Status: f.GetStatus(),
+			Additions: f.GetAdditions(), Deletions: f.GetDeletions(), Patch: f.GetPatch(),
+		})
+	}
+	return out, nil
+}
+
+// allPages calls list once per page of a listing and returns every item.
+func allPages[T any](list func(*gh.ListOptions) ([]T, *gh.Response, error)) ([]T, error) {
+	var out []T
 	opts := &gh.ListOptions{PerPage: 100}
 	for {
-		fs, resp, err := c.gh.PullRequests.ListFiles(ctx, repo.Owner, repo.Name, number, opts)
+		items, resp, err := list(opts)
 		if err != nil {
-			return nil, fmt.Errorf("list files of %s#%d: %w", repo, number, err)
+			return nil, err
 		}
-		for _, f := range fs {
-			out = append(out, File{
-				Path: f.GetFilename(), PreviousPath: f.GetPreviousFilename(), Status: f.GetStatus(),
-				Additions: f.GetAdditions(), Deletions: f.GetDeletions(), Patch: f.GetPatch(),
-			})
-		}
+		out = append(out, items...)
 		if resp.NextPage == 0 {
 			return out, nil
 		}

@@ -147,21 +147,17 @@ type Review struct {
 
 // Reviews lists the pull request's reviews (all pages), oldest first.
 func (c *Client) Reviews(ctx context.Context, repo Repo, number int) ([]Review, error) {
-	var out []Review
-	opts := &gh.ListOptions{PerPage: 100}
-	for {
-		rs, resp, err := c.gh.PullRequests.ListReviews(ctx, repo.Owner, repo.Name, number, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list reviews of %s#%d: %w", repo, number, err)
-		}
-		for _, r := range rs {
-			out = append(out, Review{ID: r.GetID(), Body: r.GetBody(), CommitID: r.GetCommitID(), State: r.GetState(), Author: userOf(r.User)})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
+	rs, err := allPages(func(opts *gh.ListOptions) ([]*gh.PullRequestReview, *gh.Response, error) {
+		return c.gh.PullRequests.ListReviews(ctx, repo.Owner, repo.Name, number, opts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list reviews of %s#%d: %w", repo, number, err)
 	}
+	out := make([]Review, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Review{ID: r.GetID(), Body: r.GetBody(), CommitID: r.GetCommitID(), State: r.GetState(), Author: userOf(r.User)})
+	}
+	return out, nil
 }
 
 // dryReview shows a review as text: its event, body and inline comments.

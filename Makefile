@@ -33,6 +33,8 @@ test:
 	exit $$status
 
 ## bench: sandbox run vs docker run --rm, interleaved, on the same local image; runc and gVisor, public and private.
+## Then 100 MB downloads inside a sandbox, direct vs through the forwarder and each proxy transport
+## (-throughput=false skips them, -startup=false runs only them).
 bench: image
 	$(GO) run ./internal/bench -n 20
 

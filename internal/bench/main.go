@@ -2,6 +2,10 @@
 // local image, under runc and gVisor, public and private, as N interleaved
 // rounds in one run, and prints the medians and their ratios. Interleaving spreads any drift of the machine (page cache,
 // daemon state) evenly over both sides.
+//
+// With -throughput it then compares downloads from inside a sandbox: direct
+// from a public one, and through the forwarder and egress proxy of a
+// private one on each transport (see throughput.go).
 package main
 
 import (
@@ -41,9 +45,16 @@ func realMain(ctx context.Context) error {
 	sandbox := flag.String("sandbox", "bin/sandbox", "sandbox binary to measure")
 	gvisor := flag.Bool("gvisor", true, "also measure gVisor (needs `make gvisor`)")
 	private := flag.Bool("private", true, "also measure private mode, on each proxy transport")
+	startup := flag.Bool("startup", true, "measure the time of a trivial run")
+	tput := flag.Bool("throughput", true, "measure downloads, direct and through each proxy transport")
+	tputN := flag.Int("throughput-n", 15, "interleaved rounds of the throughput benchmark")
+	sizeMB := flag.Int64("size", 100, "MB per download of the throughput benchmark")
 	flag.Parse()
-	if *n < 1 {
-		return fmt.Errorf("-n must be at least 1, got %d", *n)
+	if *n < 1 || *tputN < 1 {
+		return fmt.Errorf("-n and -throughput-n must be at least 1, got %d and %d", *n, *tputN)
+	}
+	if *sizeMB < 1 {
+		return fmt.Errorf("-size must be at least 1, got %d", *sizeMB)
 	}
 
 	c, err := client.New(client.FromEnv)
@@ -57,7 +68,7 @@ func realMain(ctx context.Context) error {
 	// The container transport's proxy: this tree's sandbox binary on
 	// scratch, as the product image has it.
 	const proxyTag = "sandbox-action-test/bench-proxy:dev"
-	if *private {
+	if *private || *tput {
 		if err := testimage.Build(ctx, c, testimage.Spec{
 			Tag:        proxyTag,
 			Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
@@ -75,6 +86,26 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if *startup {
+		if err := startupBench(ctx, c, bin, ws, *n, *gvisor, *private, proxyTag); err != nil {
+			return err
+		}
+	}
+	if !*tput {
+		return nil
+	}
+	// A toolbox of this tree's content under its own tag: its download
+	// probes must be the ones built here.
+	toolbox, err := testimage.EnsureContext(ctx, c, testimage.ToolboxSpec("sandbox-action-test/bench-toolbox:dev"))
+	if err != nil {
+		return err
+	}
+	return throughput(ctx, c, throughputConfig{rounds: *tputN, size: *sizeMB << 20, bin: bin, toolbox: toolbox, proxy: proxyTag})
+}
+
+// startupBench times a trivial command, interleaved over every side, and
+// prints the medians and the ratios the issue sets goals for.
+func startupBench(ctx context.Context, c *client.Client, bin, ws string, n int, gvisor, private bool, proxyTag string) error {
 
 	sandboxArgs := []string{"--image", testimage.ToolboxTag, "--workspace", ws}
 	cmdArgs := []string{"--", "/toolbox", "echo", "hi"}
@@ -100,7 +131,7 @@ func realMain(ctx context.Context) error {
 		{"sandbox run", run()},
 		{"docker run (hardened)", plain},
 	}
-	if *gvisor {
+	if gvisor {
 		// gVisor as --type gvisor picks it for a public run, on its own and
 		// inside the sandbox.
 		rt, err := gvisorRuntime(ctx, c)
@@ -116,11 +147,11 @@ func realMain(ctx context.Context) error {
 			side{"sandbox run --type gvisor", run("--type", "gvisor")},
 			side{"docker run (hardened, gVisor)", gv})
 	}
-	if *private {
+	if private {
 		sides = append(sides,
 			side{"sandbox run (private)", run("--network", "private", "--proxy-transport", "host")},
 			side{"sandbox run (private, container)", run("--network", "private", "--proxy-transport", "container", "--proxy-image", proxyTag)})
-		if *gvisor {
+		if gvisor {
 			sides = append(sides, side{"sandbox run (private, gVisor)", run("--network", "private", "--type", "gvisor")})
 		}
 	}
@@ -131,7 +162,7 @@ func realMain(ctx context.Context) error {
 		}
 	}
 	times := make([][]time.Duration, len(sides))
-	for i := 0; i < *n; i++ {
+	for i := 0; i < n; i++ {
 		for j, s := range sides {
 			d, err := timeRun(ctx, s.argv)
 			if err != nil {
@@ -141,7 +172,7 @@ func realMain(ctx context.Context) error {
 		}
 	}
 	medians := map[string]time.Duration{}
-	fmt.Printf("rounds: %d (interleaved), image %s, command: /toolbox echo hi\n", *n, testimage.ToolboxTag)
+	fmt.Printf("rounds: %d (interleaved), image %s, command: /toolbox echo hi\n", n, testimage.ToolboxTag)
 	for j, s := range sides {
 		medians[s.name] = median(times[j])
 		fmt.Printf("%-32s median %7.1f ms  min %7.1f ms  max %7.1f ms\n", s.name, ms(median(times[j])), ms(slices.Min(times[j])), ms(slices.Max(times[j])))

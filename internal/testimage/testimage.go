@@ -109,6 +109,13 @@ func Ensure(t testing.TB, s Spec) string {
 	return e.tag
 }
 
+// EnsureContext is Ensure for programs that are not tests (the benchmarks):
+// it builds s unless the image of its content exists, and returns the tag
+// to run it by.
+func EnsureContext(ctx context.Context, c *client.Client, s Spec) (string, error) {
+	return ensure(ctx, c, s)
+}
+
 func ensure(ctx context.Context, c *client.Client, s Spec) (string, error) {
 	buildCtx, err := buildContext(ctx, s)
 	if err != nil {

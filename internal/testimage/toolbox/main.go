@@ -46,6 +46,9 @@ var commands = map[string]func(args []string) error{
 	"fetch-env":     fetchEnv,
 	"proxy-connect": proxyConnect,
 	"serve-tls":     serveTLS,
+	// For the throughput benchmark: see bulk.go.
+	"serve-bulk": serveBulk,
+	"download":   download,
 	// Added for the seccomp profile: see ptrace.go.
 	"ptrace": ptraceProbe,
 }

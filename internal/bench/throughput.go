@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
+
+	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/features"
+	"github.com/org/sandbox-action/pkg/plan"
+	"github.com/org/sandbox-action/pkg/spec"
+)
+
+// The throughput benchmark downloads from a server of ours, a container on
+// the default bridge, inside a sandbox: directly from a public sandbox, and
+// from a private one through its forwarder and egress proxy, on each
+// transport. Only the download is timed, inside the sandbox, so the cost
+// of starting containers does not dilute the ratio.
+
+// bulkHost is the server's name: the proxy maps it to the server's address
+// (AddHosts), and its certificate names it.
+const bulkHost = "bulk.sandbox-bench.test"
+
+// throughputGoal is the issue's goal for proxied/direct throughput.
+const throughputGoal = 0.9
+
+type throughputConfig struct {
+	rounds  int
+	size    int64
+	bin     string
+	toolbox string
+	proxy   string
+}
+
+// download is one side of the comparison.
+type download struct {
+	name      string
+	scheme    string
+	transport string // "" for direct, from a public sandbox
+}
+
+func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) error {
+	dir, err := os.MkdirTemp("", "sbxbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	// The sandbox user must read the CA in the workspace, and the host
+	// proxy (an unprivileged user) must reach its socket directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	caPEM, certPEM, keyPEM, err := newCA(bulkHost)
+	if err != nil {
+		return err
+	}
+	ws, certs := filepath.Join(dir, "ws"), filepath.Join(dir, "certs")
+	for _, d := range []string{ws, certs} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	for name, data := range map[string][]byte{
+		filepath.Join(ws, "ca.pem"): caPEM, filepath.Join(certs, "cert.pem"): certPEM, filepath.Join(certs, "key.pem"): keyPEM,
+	} {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			return err
+		}
+	}
+	ip, stop, err := startBulkServer(ctx, c, cfg.toolbox, certs)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	e := engine.New(c)
+	sides := []download{
+		{"https direct (public)", "https", ""},
+		{"https private, host", "https", spec.TransportHost},
+		{"https private, container", "https", spec.TransportContainer},
+		{"http direct (public)", "http", ""},
+		{"http CONNECT private, host", "http", spec.TransportHost},
+		{"http CONNECT private, container", "http", spec.TransportContainer},
+	}
+	run := func(d download) (float64, error) {
+		in, err := downloadInput(d, cfg, ws, dir, ip)
+		if err != nil {
+			return 0, err
+		}
+		p, err := plan.Build(in)
+		if err != nil {
+			return 0, err
+		}
+		var stdout, stderr bytes.Buffer
+		res, err := e.Run(ctx, p.Run, engine.RunOptions{Stdout: &stdout, Stderr: &stderr})
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", d.name, err)
+		}
+		if res.ExitCode != 0 {
+			return 0, fmt.Errorf("%s: exit %d\n%s%s", d.name, res.ExitCode, stdout.String(), stderr.String())
+		}
+		return parseDownload(stdout.String(), cfg.size)
+	}
+	load0 := loadAverage()
+	// One warm-up each, not measured.
+	for _, d := range sides {
+		if _, err := run(d); err != nil {
+			return err
+		}
+	}
+	rates := make([][]float64, len(sides))
+	for i := 0; i < cfg.rounds; i++ {
+		// Rotate the order so that no side always follows the same one.
+		for k := range sides {
+			j := (i + k) % len(sides)
+			r, err := run(sides[j])
+			if err != nil {
+				return err
+			}
+			rates[j] = append(rates[j], r)
+		}
+	}
+	fmt.Printf("\nthroughput: %d interleaved rounds, %d MB per download from a container on the default bridge, timed inside the sandbox\n",
+		cfg.rounds, cfg.size>>20)
+	fmt.Printf("machine: %s, %d CPUs; load average %s at the start, %s at the end\n", cpuModel(), runtime.NumCPU(), load0, loadAverage())
+	medians := map[string]float64{}
+	for j, d := range sides {
+		m := medianFloat(rates[j])
+		medians[d.name] = m
+		fmt.Printf("%-34s median %7.1f MB/s  min %7.1f  max %7.1f\n", d.name, m, slices.Min(rates[j]), slices.Max(rates[j]))
+	}
+	for _, d := range sides {
+		if d.transport == "" {
+			continue
+		}
+		direct := d.scheme + " direct (public)"
+		fmt.Printf("ratio %-38s %.3f of direct (goal ≥ %.1f)\n", d.name+":", medians[d.name]/medians[direct], throughputGoal)
+	}
+	return nil
+}
+
+// downloadInput is the run of one download, as plan.Build gets it.
+func downloadInput(d download, cfg throughputConfig, ws, dir, ip string) (plan.Input, error) {
+	mode := spec.Public
+	if d.transport != "" {
+		mode = spec.Private
+	}
+	user := "1000:1000"
+	settings := features.Settings{Image: &cfg.toolbox, User: &user, Network: &mode}
+	if mode == spec.Private {
+		settings.Allow = []string{bulkHost}
+	}
+	resolved, err := features.Resolve(features.Input{Flags: features.Layer{Settings: settings}})
+	if err != nil {
+		return plan.Input{}, err
+	}
+	port := map[string]string{"https": "443", "http": "80"}[d.scheme]
+	via := ip + ":" + port
+	if mode == spec.Private {
+		via = "proxy"
+	}
+	cmd := []string{"/toolbox", "download", d.scheme + "://" + bulkHost + "/bytes/" + strconv.FormatInt(cfg.size, 10), via}
+	if d.scheme == "https" {
+		cmd = append(cmd, spec.WorkspaceDir+"/ca.pem")
+	}
+	id := plan.NewRunID()
+	in := plan.Input{
+		Resolved:  resolved,
+		Workspace: ws,
+		Command:   cmd,
+		RunID:     id,
+		Name:      "sbxbench-" + id,
+		CreatedBy: "bench",
+	}
+	if mode == spec.Private {
+		in.Egress = plan.Egress{Transport: d.transport}
+		if d.transport == spec.TransportHost {
+			in.Egress.Dir, in.Egress.Binary = dir, cfg.bin
+		}
+		in.ProxyImage = cfg.proxy
+		// The server is our own container on the default bridge, which the
+		// proxy rightly refuses to reach outside tests and benchmarks.
+		in.Proxy.TestAnyDestination = true
+		in.Proxy.AddHosts = map[string]string{bulkHost: ip}
+	}
+	return in, nil
+}
+
+var downloadLine = regexp.MustCompile(`(?m)^bytes=(\d+) seconds=([0-9.]+)$`)
+
+// parseDownload reads the toolbox's "bytes=N seconds=S" and returns MB/s.
+func parseDownload(out string, size int64) (float64, error) {
+	m := downloadLine.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no download line in %q", out)
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	s, _ := strconv.ParseFloat(m[2], 64)
+	if n != size || s <= 0 {
+		return 0, fmt.Errorf("downloaded %d bytes in %gs, want %d", n, s, size)
+	}
+	return float64(n) / (1 << 20) / s, nil
+}
+
+// startBulkServer runs the toolbox's serve-bulk on the default bridge and
+// returns its address there and a function that removes it.
+func startBulkServer(ctx context.Context, c *client.Client, image, certs string) (string, func(), error) {
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: "sbxbench-bulk-" + plan.NewRunID(),
+		Config: &container.Config{
+			Image: image,
+			Cmd:   []string{"/toolbox", "serve-bulk", ":443", ":80", "/certs/cert.pem", "/certs/key.pem"},
+		},
+		HostConfig: &container.HostConfig{
+			Mounts: []mount.Mount{{Type: mount.TypeBind, Source: certs, Target: "/certs", ReadOnly: true}},
+		},
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_, _ = c.ContainerRemove(context.Background(), created.ID, client.ContainerRemoveOptions{Force: true})
+	}
+	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		stop()
+		return "", nil, err
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := logs(ctx, c, created.ID)
+		if err == nil && strings.Contains(out, "listening") {
+			break
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", nil, fmt.Errorf("bulk server not listening after 10s: %q %v", out, err)
+		}
+	}
+	info, err := c.ContainerInspect(ctx, created.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	br := info.Container.NetworkSettings.Networks["bridge"]
+	if br == nil || !br.IPAddress.IsValid() {
+		stop()
+		return "", nil, fmt.Errorf("bulk server has no address on the default bridge")
+	}
+	return br.IPAddress.String(), stop, nil
+}
+
+func logs(ctx context.Context, c *client.Client, id string) (string, error) {
+	rc, err := c.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	_, err = stdcopy.StdCopy(&buf, &buf, rc)
+	return buf.String(), err
+}
+
+// newCA returns a fresh CA's certificate and a server certificate and key
+// for host it signed, all PEM; the CA is trusted nowhere but in the
+// benchmark's downloads.
+func newCA(host string) (caPEM, certPEM, keyPEM []byte, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "sandbox-action bench CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: host},
+		DNSNames:     []string{host},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), nil
+}
+
+func medianFloat(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// loadAverage is the 1, 5 and 15 minute load average: other work on the
+// machine shows in absolute rates more than in ratios.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}

@@ -142,3 +142,54 @@ func TestReleaseSmokeTestsTheAgentImage(t *testing.T) {
 	push := strings.Index(release, "name: Push (amd64 and arm64)")
 	assert.Check(t, smoke > 0 && push > smoke, "the agents' image is pushed before its smoke test")
 }
+
+// action.yml's inputs as a workflow uses them pass actionlint, which reads
+// a local action's metadata and checks each `with:` key against it; an
+// input action.yml lacks is a finding.
+func TestActionInputsPassActionlint(t *testing.T) {
+	meta, err := os.ReadFile("../action.yml")
+	assert.NilError(t, err)
+	root := t.TempDir()
+	assert.NilError(t, os.MkdirAll(filepath.Join(root, ".git"), 0o755))
+	assert.NilError(t, os.MkdirAll(filepath.Join(root, ".github", "workflows"), 0o755))
+	assert.NilError(t, os.WriteFile(filepath.Join(root, "action.yml"), meta, 0o644))
+	wf := func(extra string) string {
+		return `on: pull_request
+permissions:
+  contents: read
+  pull-requests: write
+jobs:
+  review:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: ./
+        with:
+          anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}
+          model-base-url: https://llm.example.com/anthropic
+          model-ca-cert: ${{ vars.CORP_CA_PEM }}
+` + extra
+	}
+	for _, tc := range []struct {
+		name  string
+		extra string
+		want  int
+	}{
+		{"known inputs", "", 0},
+		{"an input action.yml lacks", "          model-url: https://llm.example.com\n", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(root, ".github", "workflows", "review.yml")
+			assert.NilError(t, os.WriteFile(path, []byte(wf(tc.extra)), 0o644))
+			var out bytes.Buffer
+			l, err := actionlint.NewLinter(&out, &actionlint.LinterOptions{})
+			assert.NilError(t, err)
+			errs, err := l.LintFile(path, nil)
+			assert.NilError(t, err)
+			assert.Check(t, is.Len(errs, tc.want), "actionlint:\n%s", out.String())
+			if tc.want > 0 {
+				assert.Check(t, is.Contains(out.String(), `input "model-url" is not defined in action`))
+			}
+		})
+	}
+}

@@ -52,7 +52,8 @@ request only when its API key is the run's session token, swaps in the real
 key and forwards over TLS. Secrets never come from argv: the token is read
 from $SANDBOX_SESSION_TOKEN (--token-env), each real key from
 $ANTHROPIC_API_KEY, $OPENAI_API_KEY, $GEMINI_API_KEY (--key-env); a vendor is
-served when its key is set.
+served when its key is set. Extra roots for the upstreams' certificates come
+from --ca-file and from $SANDBOX_UPSTREAM_CA (PEM text, base64-encoded).
 
 Both listeners answer GET /healthz. Decisions are logged to stderr as JSON
 lines; on SIGTERM or SIGINT the command stops and prints the final counts as
@@ -203,6 +204,11 @@ func newGateway(o proxyOptions, rec *egress.Recorder, dests *egress.Destinations
 	roots, err := egress.LoadRootCAs(o.caFile)
 	if err != nil {
 		return nil, err
+	}
+	if v := os.Getenv(egress.CAEnv); v != "" {
+		if err := egress.AppendCAEnv(roots, v); err != nil {
+			return nil, fmt.Errorf("$%s: %w", egress.CAEnv, err)
+		}
 	}
 	cfg.RootCAs, cfg.Recorder, cfg.DialTimeout, cfg.Destinations, cfg.Dial = roots, rec, o.dialTimeout, dests, dial
 	return egress.NewGateway(cfg)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -89,7 +90,7 @@ func runLiveReview(cmd *cobra.Command, s *streams, f *reviewFlags) error {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
 	fmt.Fprintf(s.err, "sandbox: review of %s since %s (%s): %s\n", short(rp.Head), f.base, rp.Decision.Reason,
-		strings.Join(append(p.Summary(settings.Features), settings.Egress.Summary()...), ", "))
+		strings.Join(slices.Concat(p.Summary(settings.Features), settings.ModelSummary(), settings.Egress.Summary()), ", "))
 
 	// Progress goes to standard error: standard output is the review.
 	// Progress and the sandbox's stderr come from two goroutines.

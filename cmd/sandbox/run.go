@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,7 +83,7 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	for _, n := range p.Notices {
 		fmt.Fprintf(s.err, "sandbox: %s\n", n)
 	}
-	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(append(p.Summary(settings.Features), settings.Egress.Summary()...), ", "))
+	fmt.Fprintf(s.err, "sandbox: run %s: %s\n", p.Run.Sandbox.RunID, strings.Join(slices.Concat(p.Summary(settings.Features), settings.ModelSummary(), settings.Egress.Summary()), ", "))
 
 	out := agentOutput{s: s, json: o.json}
 	out.start()

@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/org/sandbox-action/pkg/agent"
 	"github.com/org/sandbox-action/pkg/config"
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/plan"
 )
@@ -37,6 +39,8 @@ type runOptions struct {
 
 	proxyImage     string
 	proxyTransport string
+	modelBaseURL   string
+	modelCAFile    string
 
 	agent        string
 	prompt       string
@@ -62,6 +66,8 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.network, "network", "", "network mode: public or private")
 	fs.StringVar(&o.proxyImage, "proxy-image", plan.DefaultProxyImage, "image whose 'sandbox proxy' is the private-mode egress proxy")
 	fs.StringVar(&o.proxyTransport, "proxy-transport", transportAuto, "where the egress proxy runs: host (a child process; a local Linux daemon), container (the proxy image, on the default bridge) or auto")
+	fs.StringVar(&o.modelBaseURL, "model-base-url", "", "the agent's model API behind the credential gateway, e.g. a LiteLLM or corporate gateway (default: the vendor's API; https, or http to a loopback address); the real key goes there")
+	fs.StringVar(&o.modelCAFile, "model-ca-file", "", "PEM file of extra root certificates the gateway trusts for the model API")
 	fs.StringArrayVar(&o.allow, "allow", nil, "host the private-mode egress proxy lets through (repeatable; *.suffix, host:port, or a bundle: @github, @go, @npm, @pypi, @debian, ...)")
 	fs.StringVar(&o.sbxType, "type", "", "sandbox type: "+strings.Join(features.TypeNames(), ", "))
 	fs.StringVar(&o.bundle, "bundle", "", "experiment bundle: "+strings.Join(features.BundleNames(), ", "))
@@ -82,6 +88,20 @@ func (o *runOptions) request(flags *pflag.FlagSet, command []string) (plan.Reque
 	if err != nil {
 		return plan.Request{}, err
 	}
+	if flags.Changed("model-base-url") {
+		if err := egress.ValidateUpstream(o.modelBaseURL); err != nil {
+			return plan.Request{}, fmt.Errorf("--model-base-url: %w", err)
+		}
+	}
+	var ca []byte
+	if o.modelCAFile != "" {
+		if ca, err = os.ReadFile(o.modelCAFile); err != nil {
+			return plan.Request{}, fmt.Errorf("--model-ca-file: %w", err)
+		}
+		if err := egress.CheckPEMCerts(ca); err != nil {
+			return plan.Request{}, fmt.Errorf("--model-ca-file %s: %w", o.modelCAFile, err)
+		}
+	}
 	return plan.Request{
 		Workspace:  o.workspace,
 		ConfigPath: o.configPath,
@@ -97,12 +117,14 @@ func (o *runOptions) request(flags *pflag.FlagSet, command []string) (plan.Reque
 			MaxTurns:     o.maxTurns,
 			AllowedTools: o.allowedTools,
 		},
-		Command:    command,
-		Name:       o.name,
-		CreatedBy:  "cli",
-		Keep:       !o.rm,
-		ProxyImage: o.proxyImage,
-		LookupEnv:  o.lookupEnv,
+		Command:      command,
+		Name:         o.name,
+		CreatedBy:    "cli",
+		Keep:         !o.rm,
+		ProxyImage:   o.proxyImage,
+		LookupEnv:    o.lookupEnv,
+		ModelBaseURL: o.modelBaseURL,
+		ModelCA:      string(ca),
 	}, nil
 }
 

@@ -118,6 +118,8 @@ func TestBadInputsFailNamingTheInputAndWhatIsAllowed(t *testing.T) {
 	h.env["INPUT_DRY-RUN"] = "maybe"
 	h.env["INPUT_REQUIRED-PERMISSION"] = "owner"
 	h.env["INPUT_MODLE"] = "sonnet"
+	h.env["INPUT_MODEL-BASE-URL"] = "http://llm.example.com"
+	h.env["INPUT_MODEL-CA-CERT"] = "/etc/ssl/corp.pem"
 	assert.Equal(t, h.run(context.Background()), 1, h.out.String())
 	out := h.out.String()
 	for _, want := range []string{
@@ -127,6 +129,8 @@ func TestBadInputsFailNamingTheInputAndWhatIsAllowed(t *testing.T) {
 		`input dry-run: "maybe"`, "true or false",
 		`input required-permission: "owner"`, "read, triage, write, maintain or admin",
 		"input modle is not an input of this action; allowed: agent, prompt,",
+		`input model-base-url: "http://llm.example.com" is not valid: "http://llm.example.com": scheme must be https (http only for a loopback address`,
+		`input model-ca-cert: "/etc/ssl/corp.pem" is not valid: text outside PEM blocks; allowed: PEM text of root certificates`,
 	} {
 		assert.Check(t, is.Contains(out, want))
 	}

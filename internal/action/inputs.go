@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/org/sandbox-action/pkg/agent"
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/github"
 )
@@ -41,6 +42,8 @@ type inputs struct {
 	maxTurns     int
 	githubToken  string
 	keys         map[string]string // model key variable name -> value
+	modelBaseURL string
+	modelCA      string // PEM text
 	configPath   string
 	required     github.Permission
 	maxPRCostUSD float64 // zero: no limit
@@ -98,6 +101,22 @@ var inputTable = []input{
 	{name: "anthropic-api-key", secret: true, allowed: "an API key", parse: key("ANTHROPIC_API_KEY")},
 	{name: "openai-api-key", secret: true, allowed: "an API key", parse: key("OPENAI_API_KEY", "CODEX_API_KEY")},
 	{name: "gemini-api-key", secret: true, allowed: "an API key", parse: key("GEMINI_API_KEY")},
+	// The model API and its CA come from the workflow only, never from a
+	// file of the repository: the real key goes where they say.
+	{name: "model-base-url", allowed: "an https:// URL (http:// only to a loopback address), e.g. https://litellm.example.com", parse: func(in *inputs, v string) error {
+		if err := egress.ValidateUpstream(v); err != nil {
+			return err
+		}
+		in.modelBaseURL = v
+		return nil
+	}},
+	{name: "model-ca-cert", allowed: "PEM text of root certificates (-----BEGIN CERTIFICATE-----…)", parse: func(in *inputs, v string) error {
+		if err := egress.CheckPEMCerts([]byte(v)); err != nil {
+			return err
+		}
+		in.modelCA = v
+		return nil
+	}},
 	{name: "config", def: defaultConfig, allowed: "a path inside the repository", parse: func(in *inputs, v string) error {
 		if strings.HasPrefix(v, "/") || strings.Contains("/"+v+"/", "/../") {
 			return errors.New("not a path inside the repository")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,7 +249,8 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 			return plan.Plan{}, err
 		}
 	}
-	req.Config = cfg
+	req.Config = a.withoutModelBaseURL(cfg)
+	req.ModelBaseURL, req.ModelCA = a.in.modelBaseURL, a.in.modelCA
 	dir, remove, err := a.writeContext(a.getenv("HOME"), files)
 	if err != nil {
 		return plan.Plan{}, err
@@ -270,7 +272,7 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		return p, err
 	}
 	// Inputs are this front door's flags.
-	for _, line := range append(p.Summary(settings.Features), settings.Egress.Summary()...) {
+	for _, line := range slices.Concat(p.Summary(settings.Features), settings.ModelSummary(), settings.Egress.Summary()) {
 		a.report.settings = append(a.report.settings, strings.ReplaceAll(line, "(from flag)", "(from input)"))
 	}
 	for _, s := range a.report.settings {
@@ -288,6 +290,21 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		testHookPlanned(p.Run)
 	}
 	return p, p.Run.Validate()
+}
+
+// withoutModelBaseURL returns cfg without network.model_base_url, saying so
+// when it was set. Where the real model key goes is the workflow's choice
+// (the model-base-url input), never a file of the repository: a pull
+// request (or a branch a dispatched run checks out) must not be able to
+// send the key to a host of its own.
+func (a *action) withoutModelBaseURL(cfg *config.File) *config.File {
+	if cfg == nil || cfg.Network.ModelBaseURL == "" {
+		return cfg
+	}
+	a.gha.Noticef("%s sets network.model_base_url, which the action ignores: the model API comes only from the workflow (input model-base-url)", cfg.Name())
+	c := *cfg
+	c.Network.ModelBaseURL = ""
+	return &c
 }
 
 // translate puts host paths in place of the action container's in every

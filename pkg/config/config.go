@@ -10,6 +10,7 @@
 //	network:
 //	  mode: private                          # public | private
 //	  allow: [api.example.com, "*.example.org"]  # egress allowlist (private mode)
+//	  model_base_url: https://litellm.example.com  # the agent's model API, behind the gateway
 //	limits:
 //	  memory: 2g                             # as docker run --memory
 //	  cpus: "1.5"                            # as docker run --cpus
@@ -91,6 +92,9 @@ type File struct {
 type Network struct {
 	Mode  string   `yaml:"mode"`
 	Allow []string `yaml:"allow"`
+	// ModelBaseURL replaces the agent's vendor API as the credential
+	// gateway's upstream: the real key goes there (see egress.Upstream).
+	ModelBaseURL string `yaml:"model_base_url"`
 }
 
 // Limits is the limits: block. Memory and CPUs are strings in docker's

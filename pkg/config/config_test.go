@@ -163,7 +163,7 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown keys at several depths",
 			yaml: "network:\n  mode: private\n  allowlist: [a.example.com]\nagent:\n  maxturns: 3\nrelax:\n  seccomp: true\n",
 			want: []string{
-				`sandbox.yml:3:3: unknown key "allowlist" in network (valid: allow, mode)`,
+				`sandbox.yml:3:3: unknown key "allowlist" in network (valid: allow, mode, model_base_url)`,
 				`sandbox.yml:5:3: unknown key "maxturns" in agent (valid: allowed_tools, max_turns, model, name, prompt)`,
 				`sandbox.yml:7:3: unknown key "seccomp" in relax (valid: capabilities, new_privileges, no_init, ptrace, root, writable_root)`,
 			},
@@ -269,6 +269,11 @@ func TestParseErrors(t *testing.T) {
 				`sandbox.yml:2:9: network.mode: unknown network mode "host" (valid: private, public)`,
 				`sandbox.yml:5:7: network.allow[1]: invalid allow "https://api.example.com": want a host`,
 			},
+		},
+		{
+			name: "model base url",
+			yaml: "network:\n  model_base_url: http://litellm.example.com\n",
+			want: []string{`sandbox.yml:2:19: network.model_base_url: "http://litellm.example.com": scheme must be https (http only for a loopback address`},
 		},
 		{
 			name: "user",

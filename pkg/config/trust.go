@@ -45,6 +45,9 @@ func (f *File) Privileges() []Privilege {
 	if len(f.Network.Allow) > 0 {
 		add("network.allow", list(f.Network.Allow), "lets the sandbox reach these hosts through the egress proxy")
 	}
+	if f.Network.ModelBaseURL != "" {
+		add("network.model_base_url", f.Network.ModelBaseURL, "sends your model API key to this address instead of the vendor's API")
+	}
 	if f.User != "" {
 		add("user", f.User, "runs the sandbox as this user and group instead of the workspace owner")
 	}

@@ -28,6 +28,8 @@ func TestPrivileges(t *testing.T) {
 		{"secrets: [ANTHROPIC_API_KEY]\n", []string{"secrets"}},
 		{"network:\n  mode: public\n", []string{"network.mode"}},
 		{"network:\n  allow: [evil.example]\n", []string{"network.allow"}},
+		// Where the real key goes is the person's decision, not the tree's.
+		{"network:\n  model_base_url: https://collector.evil.example\n", []string{"network.model_base_url"}},
 		{"user: \"0:0\"\nrelax: {root: true, capabilities: true}\nnetwork: {mode: public}\n",
 			[]string{"network.mode", "user", "relax.root", "relax.capabilities"}},
 		// Harmless: they shape what runs inside the hardened sandbox.

@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/spec"
 )
@@ -71,6 +72,11 @@ func (f *File) validate(pos map[string]*yaml.Node) (features.Layer, error) {
 		}
 	}
 	s.Allow = f.Network.Allow
+	if f.Network.ModelBaseURL != "" {
+		if err := egress.ValidateUpstream(f.Network.ModelBaseURL); err != nil {
+			v.fail("network.model_base_url", err)
+		}
+	}
 	parse(v, "limits.memory", f.Limits.Memory, &s.Memory, features.ParseMemory)
 	parse(v, "limits.cpus", f.Limits.CPUs, &s.CPUs, features.ParseCPUs)
 	if f.Limits.Pids != nil {

@@ -142,11 +142,7 @@ func (g *Gateway) namedUpstream(ap netip.AddrPort) bool {
 		if err != nil || ip.Unmap() != ap.Addr() {
 			continue
 		}
-		port := up.url.Port()
-		if port == "" {
-			port = "443"
-		}
-		if port == strconv.Itoa(int(ap.Port())) {
+		if upstreamPort(up.url) == strconv.Itoa(int(ap.Port())) {
 			return true
 		}
 	}

@@ -324,7 +324,7 @@ func TestNewGatewayErrors(t *testing.T) {
 		{"twice", GatewayConfig{Token: testToken, Upstreams: []Upstream{ok, ok}}, "anthropic: configured twice"},
 		{"no key", GatewayConfig{Token: testToken, Upstreams: []Upstream{{Vendor: OpenAI}}}, "openai: empty API key"},
 		{"plain http", GatewayConfig{Token: testToken, Upstreams: []Upstream{{Vendor: Gemini, Key: "k", URL: "http://api.example.com"}}},
-			`gemini upstream: "http://api.example.com": scheme must be https`},
+			`gemini upstream: "http://api.example.com": scheme must be https (http only for a loopback address`},
 		{"no host", GatewayConfig{Token: testToken, Upstreams: []Upstream{{Vendor: Gemini, Key: "k", URL: "https:///v1"}}}, "missing host"},
 		{"query", GatewayConfig{Token: testToken, Upstreams: []Upstream{{Vendor: Gemini, Key: "k", URL: "https://api.example.com/?key=x"}}},
 			"must not carry user info, a query or a fragment"},

@@ -3,6 +3,7 @@ package egress
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -124,20 +125,52 @@ func (v Vendor) setKey(out *http.Request, key string) {
 	}
 }
 
-// parseUpstream validates an upstream base URL: https, a host, no query,
-// fragment or user info (the key must go to exactly this origin, over TLS).
+// ValidateUpstream checks a model API base URL as the gateway takes it
+// (see parseUpstream), so that a bad value fails where it is given rather
+// than when the proxy starts.
+func ValidateUpstream(s string) error {
+	_, err := parseUpstream(s)
+	return err
+}
+
+// parseUpstream validates an upstream base URL: a host, no query, fragment
+// or user info (the key must go to exactly this origin), and https, unless
+// the host is a loopback IP literal. Plain HTTP would hand the real key to
+// every network hop on the way; a loopback address never leaves the kernel
+// of the host the gateway runs on, where a local model gateway (LiteLLM,
+// say) commonly serves plain HTTP. A name such as localhost does not count:
+// what it resolves to is not the URL's to say.
 func parseUpstream(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case u.Scheme != "https":
+	case u.Scheme == "http" && !loopbackLiteral(u.Hostname()):
+		return nil, fmt.Errorf("%q: scheme must be https (http only for a loopback address such as http://127.0.0.1:4000)", s)
+	case u.Scheme != "https" && u.Scheme != "http":
 		return nil, fmt.Errorf("%q: scheme must be https", s)
-	case u.Host == "":
+	case u.Host == "" || u.Hostname() == "":
 		return nil, fmt.Errorf("%q: missing host", s)
-	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, fmt.Errorf("%q: must not carry user info, a query or a fragment", s)
 	}
 	return u, nil
+}
+
+// loopbackLiteral reports whether host is a loopback IP literal.
+func loopbackLiteral(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// upstreamPort is u's port, or its scheme's default.
+func upstreamPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "http" {
+		return "80"
+	}
+	return "443"
 }

@@ -68,6 +68,10 @@ type Input struct {
 	// Proxy carries proxy settings beyond the allowlist, such as upstream
 	// overrides and extra CA roots.
 	Proxy egress.Command
+	// ModelBaseURL replaces the agent's vendor API as the gateway's
+	// upstream; ModelCA is PEM text of extra roots the gateway trusts for
+	// it (see Request).
+	ModelBaseURL, ModelCA string
 }
 
 // Agent is a headless agent run.

@@ -78,6 +78,12 @@ func egressRun(p *Plan, in Input) error {
 			return err
 		}
 	}
+	if in.ModelBaseURL != "" || in.ModelCA != "" {
+		var err error
+		if proxyEnv, err = modelAPI(p, in, e.Gateway, &cmd, proxyEnv); err != nil {
+			return err
+		}
+	}
 	if !private && !e.Gateway {
 		return nil
 	}
@@ -203,4 +209,30 @@ func setEnv(env []spec.EnvVar, v spec.EnvVar) []spec.EnvVar {
 		}
 	}
 	return append(env, v)
+}
+
+// modelAPI points the gateway at the model API the person chose instead of
+// the vendor's (a LiteLLM or corporate gateway), and gives it the extra
+// roots that API's certificate needs. The URL goes on the proxy's command
+// line; the roots, PEM text, in its environment (egress.CAEnv), which
+// reaches a host process and a proxy container alike. Neither is given to
+// the sandbox: it talks to the gateway only.
+func modelAPI(p *Plan, in Input, gateway bool, cmd *egress.Command, proxyEnv []spec.EnvVar) ([]spec.EnvVar, error) {
+	if !gateway {
+		p.Notices = append(p.Notices, "a model base URL or CA is set, but this run has no credential gateway (no agent, or no key): it is not used")
+		return proxyEnv, nil
+	}
+	if in.ModelBaseURL != "" {
+		if err := egress.ValidateUpstream(in.ModelBaseURL); err != nil {
+			return nil, fmt.Errorf("model base URL: %w", err)
+		}
+		cmd.Upstreams = map[egress.Vendor]string{vendors[in.Agent.Adapter.Name()]: in.ModelBaseURL}
+	}
+	if in.ModelCA != "" {
+		if err := egress.CheckPEMCerts([]byte(in.ModelCA)); err != nil {
+			return nil, fmt.Errorf("model CA: %w", err)
+		}
+		proxyEnv = append(proxyEnv, spec.EnvVar{Name: egress.CAEnv, Value: egress.EncodeCAEnv([]byte(in.ModelCA))})
+	}
+	return proxyEnv, nil
 }

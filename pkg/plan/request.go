@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +60,14 @@ type Request struct {
 	CreatedBy string
 	// Keep leaves the container after exit.
 	Keep bool
+	// ModelBaseURL is the agent's model API given explicitly (a flag, an
+	// action input): the credential gateway's upstream, where the real key
+	// goes. Empty leaves it to the config file's network.model_base_url and
+	// then to the vendor's own API.
+	ModelBaseURL string
+	// ModelCA is PEM text of extra root certificates the gateway trusts for
+	// the model API (a corporate CA); empty means the system's roots.
+	ModelCA string
 	// ProxyImage and Proxy are passed to Input.
 	ProxyImage string
 	Proxy      egress.Command
@@ -115,6 +124,10 @@ type Settings struct {
 	ImageLabels map[string]string
 	// Egress is where the run's egress proxy runs, when it has one.
 	Egress Egress
+	// ModelBaseURL is the model API the gateway forwards to, and
+	// ModelBaseURLSource where it was set ("flag", "config NAME"); empty
+	// means the vendor's API.
+	ModelBaseURL, ModelBaseURLSource string
 }
 
 // Make resolves a request's settings (flags > config > bundle > type >
@@ -167,7 +180,28 @@ func Resolve(req Request) (Settings, error) {
 		return s, err
 	}
 	s.Features, err = features.Resolve(s.Config.Input(req.Flags))
+	switch {
+	case req.ModelBaseURL != "":
+		s.ModelBaseURL, s.ModelBaseURLSource = req.ModelBaseURL, features.Source{Origin: features.FromFlag}.String()
+	case s.Config != nil && s.Config.Network.ModelBaseURL != "":
+		s.ModelBaseURL = s.Config.Network.ModelBaseURL
+		s.ModelBaseURLSource = features.Source{Origin: features.FromConfig, Name: s.Config.Name()}.String()
+	}
+	if s.ModelBaseURL != "" {
+		if verr := egress.ValidateUpstream(s.ModelBaseURL); verr != nil {
+			return s, errors.Join(err, fmt.Errorf("model base URL: %w", verr))
+		}
+	}
 	return s, err
+}
+
+// ModelSummary is the run summary's line about the model API, when it is
+// not the vendor's own.
+func (s Settings) ModelSummary() []string {
+	if s.ModelBaseURL == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("model-base-url=%s (from %s)", s.ModelBaseURL, s.ModelBaseURLSource)}
 }
 
 // fitHost checks the sandbox type's runtime against the daemon and lowers
@@ -199,22 +233,24 @@ func Assemble(req Request, s Settings) (Plan, error) {
 		return Plan{}, err
 	}
 	p, err := Build(Input{
-		Resolved:    s.Features,
-		Workspace:   s.Workspace,
-		Owner:       s.Owner,
-		Command:     req.Command,
-		Env:         env,
-		Agent:       a,
-		RunID:       req.RunID,
-		Name:        req.Name,
-		CreatedBy:   req.CreatedBy,
-		Keep:        req.Keep,
-		Getenv:      getenv(req.LookupEnv),
-		ProxyImage:  req.ProxyImage,
-		Egress:      s.Egress,
-		Proxy:       req.Proxy,
-		Mounts:      req.Mounts,
-		ImageLabels: s.ImageLabels,
+		Resolved:     s.Features,
+		Workspace:    s.Workspace,
+		Owner:        s.Owner,
+		Command:      req.Command,
+		Env:          env,
+		Agent:        a,
+		RunID:        req.RunID,
+		Name:         req.Name,
+		CreatedBy:    req.CreatedBy,
+		Keep:         req.Keep,
+		Getenv:       getenv(req.LookupEnv),
+		ProxyImage:   req.ProxyImage,
+		Egress:       s.Egress,
+		Proxy:        req.Proxy,
+		ModelBaseURL: s.ModelBaseURL,
+		ModelCA:      req.ModelCA,
+		Mounts:       req.Mounts,
+		ImageLabels:  s.ImageLabels,
 	})
 	return p, err
 }

@@ -184,6 +184,11 @@ func (r Run) hostProxyLines() []string {
 	}
 	proxy := []string{"env", "-i"}
 	for _, e := range h.Env {
+		if !e.Secret {
+			// Not a secret (the model API's extra roots): its value.
+			proxy = append(proxy, e.Name+"="+shellQuote(e.Value))
+			continue
+		}
 		proxy = append(proxy, e.Name+`="$`+e.source()+`"`)
 	}
 	proxy = append(proxy, shellQuote(h.Binary))

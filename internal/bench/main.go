@@ -49,6 +49,7 @@ func realMain(ctx context.Context) error {
 	tput := flag.Bool("throughput", true, "measure downloads, direct and through each proxy transport")
 	tputN := flag.Int("throughput-n", 15, "interleaved rounds of the throughput benchmark")
 	sizeMB := flag.Int64("size", 100, "MB per download of the throughput benchmark")
+	compare := flag.String("compare", "", "a second sandbox binary whose forwarder and host proxy the throughput benchmark measures beside the first")
 	flag.Parse()
 	if *n < 1 || *tputN < 1 {
 		return fmt.Errorf("-n and -throughput-n must be at least 1, got %d and %d", *n, *tputN)
@@ -94,13 +95,26 @@ func realMain(ctx context.Context) error {
 	if !*tput {
 		return nil
 	}
+	var cmpBin string
+	if *compare != "" {
+		if cmpBin, err = filepath.Abs(*compare); err != nil {
+			return err
+		}
+	}
 	// A toolbox of this tree's content under its own tag: its download
 	// probes must be the ones built here.
 	toolbox, err := testimage.EnsureContext(ctx, c, testimage.ToolboxSpec("sandbox-action-test/bench-toolbox:dev"))
 	if err != nil {
 		return err
 	}
-	return throughput(ctx, c, throughputConfig{rounds: *tputN, size: *sizeMB << 20, bin: bin, toolbox: toolbox, proxy: proxyTag})
+	host, err := engine.New(c).Host(ctx)
+	if err != nil {
+		return err
+	}
+	return throughput(ctx, c, throughputConfig{
+		rounds: *tputN, size: *sizeMB << 20, bin: bin, toolbox: toolbox, proxy: proxyTag,
+		compare: cmpBin, gvisor: *gvisor, host: host,
+	})
 }
 
 // startupBench times a trivial command, interleaved over every side, and

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -50,6 +51,14 @@ type throughputConfig struct {
 	bin     string
 	toolbox string
 	proxy   string
+	// compare is a second sandbox binary, measured on the host transport
+	// beside the first: a change to the forwarder or the proxy, before
+	// and after in the same rounds.
+	compare string
+	// gvisor adds HTTPS downloads in gVisor sandboxes, direct and through
+	// the host transport.
+	gvisor bool
+	host   engine.Host
 }
 
 // download is one side of the comparison.
@@ -57,6 +66,18 @@ type download struct {
 	name      string
 	scheme    string
 	transport string // "" for direct, from a public sandbox
+	// bin is the host transport's sandbox binary; empty means cfg.bin.
+	bin string
+	// gvisor runs the sandbox under gVisor.
+	gvisor bool
+}
+
+// direct is the name of the direct download d is compared with.
+func (d download) direct() string {
+	if d.gvisor {
+		return d.scheme + " direct (public), gVisor"
+	}
+	return d.scheme + " direct (public)"
 }
 
 func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) error {
@@ -95,12 +116,22 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 
 	e := engine.New(c)
 	sides := []download{
-		{"https direct (public)", "https", ""},
-		{"https private, host", "https", spec.TransportHost},
-		{"https private, container", "https", spec.TransportContainer},
-		{"http direct (public)", "http", ""},
-		{"http CONNECT private, host", "http", spec.TransportHost},
-		{"http CONNECT private, container", "http", spec.TransportContainer},
+		{"https direct (public)", "https", "", "", false},
+		{"https private, host", "https", spec.TransportHost, "", false},
+		{"https private, container", "https", spec.TransportContainer, "", false},
+		{"http direct (public)", "http", "", "", false},
+		{"http CONNECT private, host", "http", spec.TransportHost, "", false},
+		{"http CONNECT private, container", "http", spec.TransportContainer, "", false},
+	}
+	if cfg.compare != "" {
+		sides = append(sides,
+			download{"https private, host (compare)", "https", spec.TransportHost, cfg.compare, false},
+			download{"http CONNECT private, host (compare)", "http", spec.TransportHost, cfg.compare, false})
+	}
+	if cfg.gvisor {
+		sides = append(sides,
+			download{"https direct (public), gVisor", "https", "", "", true},
+			download{"https private, host, gVisor", "https", spec.TransportHost, "", true})
 	}
 	run := func(d download) (float64, error) {
 		in, err := downloadInput(d, cfg, ws, dir, ip)
@@ -128,6 +159,7 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 			return err
 		}
 	}
+	// rates[j][i] is side j's rate in round i.
 	rates := make([][]float64, len(sides))
 	for i := 0; i < cfg.rounds; i++ {
 		// Rotate the order so that no side always follows the same one.
@@ -149,13 +181,25 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 		medians[d.name] = m
 		fmt.Printf("%-34s median %7.1f MB/s  min %7.1f  max %7.1f\n", d.name, m, slices.Min(rates[j]), slices.Max(rates[j]))
 	}
-	for _, d := range sides {
+	index := map[string]int{}
+	for j, d := range sides {
+		index[d.name] = j
+	}
+	// Each private download against the direct one of its own round too:
+	// load that comes and goes falls on both of a pair.
+	fmt.Printf("%-44s %-9s %s\n", "ratio to direct", "medians", "median of per-round ratios")
+	for j, d := range sides {
 		if d.transport == "" {
 			continue
 		}
-		direct := d.scheme + " direct (public)"
-		fmt.Printf("ratio %-38s %.3f of direct (goal ≥ %.1f)\n", d.name+":", medians[d.name]/medians[direct], throughputGoal)
+		direct := d.direct()
+		var paired []float64
+		for i, r := range rates[j] {
+			paired = append(paired, r/rates[index[direct]][i])
+		}
+		fmt.Printf("%-44s %-9.3f %.3f\n", d.name+":", medians[d.name]/medians[direct], medianFloat(paired))
 	}
+	fmt.Printf("goal: ≥ %.1f\n", throughputGoal)
 	return nil
 }
 
@@ -170,8 +214,15 @@ func downloadInput(d download, cfg throughputConfig, ws, dir, ip string) (plan.I
 	if mode == spec.Private {
 		settings.Allow = []string{bulkHost}
 	}
-	resolved, err := features.Resolve(features.Input{Flags: features.Layer{Settings: settings}})
+	layer := features.Layer{Settings: settings}
+	if d.gvisor {
+		layer.Type = features.GVisorType
+	}
+	resolved, err := features.Resolve(features.Input{Flags: layer})
 	if err != nil {
+		return plan.Input{}, err
+	}
+	if err := resolved.Fit(features.Host{Runtimes: cfg.host.Runtimes, NCPU: cfg.host.NCPU}); err != nil {
 		return plan.Input{}, err
 	}
 	port := map[string]string{"https": "443", "http": "80"}[d.scheme]
@@ -195,7 +246,7 @@ func downloadInput(d download, cfg throughputConfig, ws, dir, ip string) (plan.I
 	if mode == spec.Private {
 		in.Egress = plan.Egress{Transport: d.transport}
 		if d.transport == spec.TransportHost {
-			in.Egress.Dir, in.Egress.Binary = dir, cfg.bin
+			in.Egress.Dir, in.Egress.Binary = dir, cmp.Or(d.bin, cfg.bin)
 		}
 		in.ProxyImage = cfg.proxy
 		// The server is our own container on the default bridge, which the

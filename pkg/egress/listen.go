@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/org/sandbox-action/pkg/forwarder"
 )
 
 // The contract between `sandbox proxy` and whoever starts it (the engine,
@@ -45,6 +47,10 @@ func ParseStats(line []byte) (Stats, error) {
 //     owned by the parent (the engine passes sockets it created for the
 //     sandbox's user to a proxy that runs as nobody);
 //   - anything else: TCP, as net.Listen("tcp", addr).
+//
+// A unix socket's listener takes over the TCP connections a sandbox's
+// forwarder hands over on it (see forwarder.HandoverListener): the proxy
+// then relays them to the upstream directly.
 func Listen(addr string) (net.Listener, error) {
 	switch {
 	case strings.HasPrefix(addr, "unix:"):
@@ -63,7 +69,7 @@ func Listen(addr string) (net.Listener, error) {
 			ln.Close()
 			return nil, fmt.Errorf("listen %s: %w", addr, err)
 		}
-		return ln, nil
+		return forwarder.HandoverListener(ln), nil
 	case strings.HasPrefix(addr, "fd:"):
 		n, err := strconv.Atoi(strings.TrimPrefix(addr, "fd:"))
 		if err != nil || n < 3 {
@@ -77,6 +83,9 @@ func Listen(addr string) (net.Listener, error) {
 		ln, err := net.FileListener(f)
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: not a listening socket: %w", addr, err)
+		}
+		if _, ok := ln.(*net.UnixListener); ok {
+			return forwarder.HandoverListener(ln), nil
 		}
 		return ln, nil
 	}

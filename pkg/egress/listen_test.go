@@ -1,9 +1,13 @@
 package egress
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +16,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/pkg/forwarder"
 )
 
 func TestListenUnixReplacesAStaleSocketAndLetsAnyUserConnect(t *testing.T) {
@@ -47,6 +53,10 @@ func TestListenInheritedDescriptor(t *testing.T) {
 		}
 	}()
 	c, err := net.Dial("unix", ln.Addr().String())
+	assert.NilError(t, err)
+	// The client speaks first, as HTTP's do: the listener waits for its
+	// first byte to tell a forwarder's handover from a request.
+	_, err = c.Write([]byte("G"))
 	assert.NilError(t, err)
 	b := make([]byte, 1)
 	_, err = c.Read(b)
@@ -101,4 +111,57 @@ func inherit(t *testing.T, f *os.File) int {
 	assert.NilError(t, err)
 	assert.NilError(t, f.Close())
 	return fd
+}
+
+// A private sandbox's forwarder hands its TCP connections over on the
+// proxy's unix socket; the proxy then tunnels from that connection itself.
+func TestProxyOnAUnixSocketTunnelsAHandedOverConnection(t *testing.T) {
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	defer up.Close()
+	go func() {
+		if c, err := up.Accept(); err == nil {
+			io.WriteString(c, "from upstream")
+			c.Close()
+		}
+	}()
+	al, err := ParseAllowlist([]string{"up.test"}, nil)
+	assert.NilError(t, err)
+	rec, _ := newTestRecorder()
+	p := NewProxy(ProxyConfig{Allowlist: al, Recorder: rec, Dial: (&loopbackDialer{routes: map[string]string{"up.test:443": up.Addr().String()}}).Dial})
+	path := filepath.Join(t.TempDir(), "proxy.sock")
+	ln, err := Listen("unix:" + path)
+	assert.NilError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&Server{Proxy: p, ProxyListener: ln, ShutdownTimeout: testShutdownTimeout}).Run(ctx) }()
+	defer func() { cancel(); assert.NilError(t, <-done) }()
+
+	// The sandbox's side: a client on loopback, its connection accepted by
+	// the forwarder and handed over.
+	fwd, err := net.Listen("tcp", "127.0.0.1:0")
+	assert.NilError(t, err)
+	defer fwd.Close()
+	client, err := net.Dial("tcp", fwd.Addr().String())
+	assert.NilError(t, err)
+	defer client.Close()
+	accepted, err := fwd.Accept()
+	assert.NilError(t, err)
+	u, err := net.Dial("unix", path)
+	assert.NilError(t, err)
+	taken, err := forwarder.HandOver(u.(*net.UnixConn), accepted.(*net.TCPConn))
+	assert.NilError(t, err)
+	assert.Assert(t, taken, "the proxy refused the handover")
+	accepted.Close()
+	u.Close()
+
+	_, err = io.WriteString(client, "CONNECT up.test:443 HTTP/1.1\r\nHost: up.test:443\r\n\r\n")
+	assert.NilError(t, err)
+	br := bufio.NewReader(client)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	assert.NilError(t, err)
+	assert.Equal(t, resp.StatusCode, http.StatusOK)
+	body, err := io.ReadAll(br)
+	assert.NilError(t, err)
+	assert.Equal(t, string(body), "from upstream")
 }

@@ -13,10 +13,39 @@ import (
 const downloadSize = 100 << 20
 
 // BenchmarkRelayDownload downloads 100 MB straight over loopback TCP and
-// through the forwarder (loopback TCP, relayed to a unix socket), in
-// interleaved pairs, and reports both medians and relayed/direct
-// throughput (goal ≥ 0.9).
+// through the forwarder, in interleaved pairs, and reports both medians and
+// relayed/direct throughput (goal ≥ 0.9):
+//
+//   - handover: the server behind the socket takes the connection handed
+//     over and sends on it directly, as the egress proxy does;
+//   - relay: the server refuses the handover, and the forwarder copies the
+//     bytes (what gVisor gets).
 func BenchmarkRelayDownload(b *testing.B) {
+	b.Run("handover", func(b *testing.B) {
+		benchmarkRelayDownload(b, func(ln net.Listener) net.Listener { return HandoverListener(ln) })
+	})
+	b.Run("relay", func(b *testing.B) {
+		benchmarkRelayDownload(b, func(ln net.Listener) net.Listener { return refusingListener{ln} })
+	})
+}
+
+// refusingListener refuses every handover: it reads the marker without
+// room for a descriptor, which the kernel then discards.
+type refusingListener struct{ net.Listener }
+
+func (l refusingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err == nil && b[0] == handoverMarker {
+		_, err = c.Write([]byte{handoverRefused})
+	}
+	return c, err
+}
+
+func benchmarkRelayDownload(b *testing.B, wrap func(net.Listener) net.Listener) {
 	direct, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -24,10 +53,11 @@ func BenchmarkRelayDownload(b *testing.B) {
 	defer direct.Close()
 	go sendAll(direct)
 	socket := filepath.Join(b.TempDir(), "proxy.sock")
-	upstream, err := net.Listen("unix", socket)
+	unix, err := net.Listen("unix", socket)
 	if err != nil {
 		b.Fatal(err)
 	}
+	upstream := wrap(unix)
 	defer upstream.Close()
 	go sendAll(upstream)
 	relayed, err := net.Listen("tcp", "127.0.0.1:0")

@@ -133,12 +133,15 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// upperServer serves socket: it answers each connection with everything it
-// received, in upper case, once the client has finished sending.
+// upperServer serves socket as the egress proxy does (taking over the
+// connections the forwarder hands over): it answers each connection with
+// everything it received, in upper case, once the client has finished
+// sending.
 func upperServer(t *testing.T, socket string) {
 	t.Helper()
-	ln, err := net.Listen("unix", socket)
+	unix, err := net.Listen("unix", socket)
 	assert.NilError(t, err)
+	ln := HandoverListener(unix)
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {

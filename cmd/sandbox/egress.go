@@ -28,16 +28,24 @@ func (d *daemon) egress(transport string) plan.EgressFunc {
 		if err != nil {
 			return eg, err
 		}
+		facts, err := e.Facts(ctx, bin, s.Features.Type.Runtime)
+		if err != nil {
+			return eg, err
+		}
 		var tr engine.Transport
 		switch transport {
 		case spec.TransportHost, spec.TransportContainer:
+			// A forced transport is taken as it is, unless the sandbox's
+			// runtime cannot reach the proxy on any transport: that fails
+			// here, saying why, rather than in the sandbox's forwarder.
+			if err := facts.RuntimeReachesSockets(); err != nil {
+				return eg, fmt.Errorf("--proxy-transport %s: %w", transport, err)
+			}
 			tr = engine.Transport{Name: transport, Reason: "--proxy-transport"}
 		case transportAuto, "":
-			facts, err := e.Facts(ctx, bin, s.Features.Type.Runtime)
-			if err != nil {
+			if tr, err = facts.Choose(); err != nil {
 				return eg, err
 			}
-			tr = facts.Choose()
 		default:
 			return eg, fmt.Errorf("--proxy-transport %q: want %s, %s or %s", transport, spec.TransportHost, spec.TransportContainer, transportAuto)
 		}

@@ -20,6 +20,8 @@ import (
 type isolation struct {
 	name    string // the subtest's name
 	runtime string // spec.RunSpec.Runtime; empty is the daemon's default, runc
+	// args are the runtime's arguments as the daemon registers them.
+	args []string
 }
 
 var registered struct {
@@ -40,7 +42,7 @@ func isolations(t *testing.T, m spec.NetworkMode) []isolation {
 	assert.NilError(t, registered.err)
 	rt, err := gvisor.Pick(registered.runtimes, features.RuntimeNeed(m))
 	assert.NilError(t, err, "gVisor is part of the test matrix: run `make gvisor`")
-	return []isolation{{name: "runc"}, {name: "gvisor", runtime: rt.Name}}
+	return []isolation{{name: "runc"}, {name: "gvisor", runtime: rt.Name, args: rt.Args}}
 }
 
 // eachIsolation runs f once per isolation of a public sandbox, as subtests.
@@ -49,6 +51,45 @@ func eachIsolation(t *testing.T, f func(t *testing.T, iso isolation)) {
 	for _, iso := range isolations(t, spec.Public) {
 		t.Run(iso.name, func(t *testing.T) { f(t, iso) })
 	}
+}
+
+// eachPrivateRun runs f for each isolation of a private sandbox over each
+// of the given proxy transports, as parallel subtests named
+// "<isolation>/<transport>": each row is a run of its own, and most of one
+// is waiting for the daemon. A row whose transport cannot serve the
+// runtime, as the transport chooser sees this daemon, is skipped with the
+// chooser's reason.
+func eachPrivateRun(t *testing.T, e *Engine, transports []string, f func(t *testing.T, iso isolation, transport string)) {
+	t.Helper()
+	for _, iso := range isolations(t, spec.Private) {
+		facts, err := e.Facts(context.Background(), hostBinary(t), iso.runtime)
+		assert.NilError(t, err)
+		for _, transport := range transports {
+			t.Run(iso.name+"/"+transport, func(t *testing.T) {
+				if err := facts.Check(transport); err != nil {
+					t.Skipf("the %s transport cannot serve a sandbox under %s: %v", transport, iso.inspected(), err)
+				}
+				t.Parallel()
+				f(t, iso, transport)
+			})
+		}
+	}
+}
+
+// gVisor reports whether iso is a gVisor runtime.
+func (iso isolation) gVisor() bool { return iso.runtime != "" }
+
+// unreachable is the error a connect from a sandbox without a network
+// (docker --network none) gets for any address but loopback. The host
+// kernel says the network is unreachable, under runc and under runsc
+// --network=host, which passes network calls to the container's namespace;
+// gVisor's own network stack (runsc --network=none or sandbox) finds no
+// route to the host.
+func (iso isolation) unreachable() string {
+	if iso.gVisor() && gvisor.ParseFlags(iso.args).Network != gvisor.NetworkHost {
+		return "no route to host"
+	}
+	return "network is unreachable"
 }
 
 // spec is testSpec run under iso's runtime.

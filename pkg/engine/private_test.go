@@ -26,10 +26,10 @@ import (
 )
 
 // One private run of the claude plan, its command replaced by a batch of
-// probes, is watched from every side, on each transport: from inside (the
-// probes), by docker inspect while it runs, through the proxy's log and
-// counts, through what the outside model API received, and by what is left
-// after it is cancelled.
+// probes, is watched from every side, under runc and gVisor on each
+// transport: from inside (the probes), by docker inspect while it runs,
+// through the proxy's log and counts, through what the outside model API
+// received, and by what is left after it is cancelled.
 func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) {
 	e, c := newTestEngine(t)
 	o := newOutside(t, c)
@@ -50,14 +50,12 @@ func TestPrivateSandboxReachesOnlyTheAllowlistAndNeverHoldsTheKey(t *testing.T) 
 	out, code = runOn(t, c, "bridge", "dial", hostServices[0])
 	assert.Equal(t, code, 0, "the control container cannot reach %s: %s", hostServices[0], out)
 
-	for _, transport := range transports {
-		t.Run(transport, func(t *testing.T) {
-			privateRunSeenFromEverySide(t, e, c, o, transport, hostServices)
-		})
-	}
+	eachPrivateRun(t, e, transports, func(t *testing.T, iso isolation, transport string) {
+		privateRunSeenFromEverySide(t, e, c, o, iso, transport, hostServices)
+	})
 }
 
-func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *outside, transport string, hostServices []string) {
+func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *outside, iso isolation, transport string, hostServices []string) {
 	realKey := "sk-ant-real-" + randomID(t)
 	githubToken := "ghs_" + randomID(t)
 	const wrongToken = "sbx-not-the-session-token"
@@ -85,7 +83,21 @@ func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *o
 		in.Proxy.CAFile = caFile
 	}
 	p := buildPrivate(t, in)
+	iso.apply(t, &p.Run.Sandbox)
 
+	// The same escapes fail under gVisor with its kernel's own errors: see
+	// unreachable, and gVisor checks file permissions before the read-only
+	// mount (see TestSandboxIsHardenedFromInside).
+	unreachable, readOnly := iso.unreachable(), "read-only file system"
+	if iso.gVisor() {
+		readOnly = "permission denied"
+	}
+	// The probes meet the host's kernel under runc and gVisor's under
+	// gVisor, which reports a fixed Linux 4.4.0.
+	kernel := hostKernel(t)
+	if iso.gVisor() {
+		kernel = "Linux version 4.4.0"
+	}
 	type probe struct {
 		name string
 		args []string
@@ -93,8 +105,8 @@ func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *o
 		want []string
 	}
 	probes := []probe{
-		{"direct connect to the outside by address fails", []string{"dial", o.addr()}, false, []string{"network is unreachable"}},
-		{"direct connect to the outside's bridge address fails", []string{"dial", o.bridgeIP + ":443"}, false, []string{"network is unreachable"}},
+		{"direct connect to the outside by address fails", []string{"dial", o.addr()}, false, []string{unreachable}},
+		{"direct connect to the outside's bridge address fails", []string{"dial", o.bridgeIP + ":443"}, false, []string{unreachable}},
 		{"DNS fails within 100 ms", []string{"lookup-fails-within", o.name, "100ms"}, true, nil},
 		{"CONNECT to a host not allowlisted is refused", []string{"proxy-connect", o.blocked + ":443"}, false, []string{"403 Forbidden", "host " + o.blocked + " is not in the allowlist"}},
 		{"CONNECT to an IP literal is refused", []string{"proxy-connect", o.addr()}, false, []string{"403 Forbidden", "IP address " + o.ip + " is not in the allowlist"}},
@@ -102,14 +114,15 @@ func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *o
 		{"HTTPS to the allowlisted host through the proxy works", []string{"fetch", "https://" + o.name + "/via-proxy"}, true, []string{"200 OK", `{"ok":true}`}},
 		{"the gateway forwards a request carrying the session token", []string{"fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY"}, true, []string{"200 OK", `{"ok":true}`}},
 		{"the gateway refuses a wrong session token", []string{"fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: " + wrongToken}, false, []string{"401 Unauthorized", "wrong session token"}},
-		{"the socket directory is read-only", []string{"write", spec.SocketDir + "/planted.sock"}, false, []string{"read-only file system"}},
+		{"the socket directory is read-only", []string{"write", spec.SocketDir + "/planted.sock"}, false, []string{readOnly}},
 		{"not root", []string{"id"}, true, []string{"1000:1000"}},
 		{"no capabilities", []string{"caps"}, true, []string{"0000000000000000"}},
-		{"root filesystem is read-only", []string{"write", "/probe"}, false, []string{"read-only file system"}},
+		{"root filesystem is read-only", []string{"write", "/probe"}, false, []string{readOnly}},
+		{"the kernel is the isolation's", []string{"cat", "/proc/version"}, true, []string{kernel}},
 		{"environment", []string{"env"}, true, []string{"SANDBOX_PRIVATE_MODE=true", "HTTPS_PROXY=http://127.0.0.1:3128"}},
 	}
 	for _, addr := range hostServices {
-		probes = append(probes, probe{"the host service at " + addr + " is unreachable", []string{"dial", addr}, false, []string{"network is unreachable"}})
+		probes = append(probes, probe{"the host service at " + addr + " is unreachable", []string{"dial", addr}, false, []string{unreachable}})
 	}
 	probes = append(probes, probe{"stays up to be inspected", []string{"trap"}, true, []string{"ready"}})
 	var argv [][]string
@@ -238,11 +251,23 @@ func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *o
 			}
 		}
 		assert.Check(t, is.Equal(sc.Config.Labels[spec.LabelTransport], transport))
+		assert.Check(t, is.Equal(sc.HostConfig.Runtime, iso.inspected()))
 		if p.Run.Proxy != nil {
 			checkHardened(t, proxy.Container, plan.Nobody)
 			assert.Check(t, is.Equal(string(proxy.Container.HostConfig.NetworkMode), "default"))
 		}
 	})
+}
+
+// hostKernel is the start of this host's /proc/version, which a runc
+// container shares: "Linux version <release>".
+func hostKernel(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/version")
+	assert.NilError(t, err)
+	f := strings.Fields(string(data))
+	assert.Assert(t, len(f) >= 3, "/proc/version: %q", data)
+	return strings.Join(f[:3], " ")
 }
 
 // hostListeners listens on the default bridge's gateway address and on the
@@ -288,12 +313,19 @@ func assertNoSocketDir(t *testing.T, r spec.Run) {
 }
 
 // A run that exits, times out or is cancelled while its proxy starts leaves
-// no container, volume or socket directory behind, on either transport.
+// no container, volume or socket directory behind, under runc and gVisor on
+// either transport.
 func TestPrivateRunLeavesNothingBehind(t *testing.T) {
 	e, c := newTestEngine(t)
-	for _, transport := range transports {
-		t.Run(transport+"/exit", func(t *testing.T) {
-			p := buildPrivate(t, privateInput(t, transport, nil, features.Settings{}, "/toolbox", "exit", "3"))
+	eachPrivateRun(t, e, transports, func(t *testing.T, iso isolation, transport string) {
+		build := func(t *testing.T, settings features.Settings, command ...string) plan.Plan {
+			p := buildPrivate(t, privateInput(t, transport, nil, settings, command...))
+			iso.apply(t, &p.Run.Sandbox)
+			return p
+		}
+		t.Run("exit", func(t *testing.T) {
+			t.Parallel()
+			p := build(t, features.Settings{}, "/toolbox", "exit", "3")
 			res, err := e.Run(context.Background(), p.Run, RunOptions{})
 			assert.NilError(t, err)
 			assert.Check(t, is.Equal(res.ExitCode, 3))
@@ -302,17 +334,19 @@ func TestPrivateRunLeavesNothingBehind(t *testing.T) {
 			assertNothingLeft(t, c, p.Run.Sandbox.RunID)
 			assertNoSocketDir(t, p.Run)
 		})
-		t.Run(transport+"/timeout", func(t *testing.T) {
+		t.Run("timeout", func(t *testing.T) {
+			t.Parallel()
 			timeout := time.Second
-			p := buildPrivate(t, privateInput(t, transport, nil, features.Settings{Timeout: &timeout}, "/toolbox", "sleep", "60s"))
+			p := build(t, features.Settings{Timeout: &timeout}, "/toolbox", "sleep", "60s")
 			res, err := e.Run(context.Background(), p.Run, RunOptions{})
 			assert.NilError(t, err)
 			assert.Check(t, res.TimedOut)
 			assertNothingLeft(t, c, p.Run.Sandbox.RunID)
 			assertNoSocketDir(t, p.Run)
 		})
-		t.Run(transport+"/cancel while starting", func(t *testing.T) {
-			p := buildPrivate(t, privateInput(t, transport, nil, features.Settings{}, "/toolbox", "sleep", "60s"))
+		t.Run("cancel while starting", func(t *testing.T) {
+			t.Parallel()
+			p := build(t, features.Settings{}, "/toolbox", "sleep", "60s")
 			run := startRun(e, p.Run, RunOptions{})
 			// Cancel as soon as the first container exists: the sandbox is
 			// not running yet.
@@ -326,14 +360,22 @@ func TestPrivateRunLeavesNothingBehind(t *testing.T) {
 			assertNothingLeft(t, c, p.Run.Sandbox.RunID)
 			assertNoSocketDir(t, p.Run)
 		})
-	}
+	})
 }
 
 // A proxy that is gone when the sandbox starts leaves it no way out: the
-// forwarder refuses to start the command, exits 125 and says why.
+// forwarder refuses to start the command, exits 125 and says why, under
+// runc and gVisor.
 func TestForwarderRefusesToStartWithoutItsProxy(t *testing.T) {
 	e, c := newTestEngine(t)
+	eachPrivateRun(t, e, []string{spec.TransportHost}, func(t *testing.T, iso isolation, _ string) {
+		forwarderRefusesToStartWithoutItsProxy(t, e, c, iso)
+	})
+}
+
+func forwarderRefusesToStartWithoutItsProxy(t *testing.T, e *Engine, c *client.Client, iso isolation) {
 	p := buildPrivate(t, privateInput(t, spec.TransportHost, nil, features.Settings{}, "/toolbox", "echo", "should not run"))
+	iso.apply(t, &p.Run.Sandbox)
 	// A proxy that exits at once, before serving a connection.
 	p.Run.HostProxy.Binary = "/bin/false"
 	stdout, stderr := newLineWriter(""), newLineWriter("")
@@ -373,14 +415,21 @@ func proxyLogDecisions(t *testing.T, log, decision string) string {
 	return b.String()
 }
 
-// A runner killed with SIGKILL cleans nothing up: its network, proxy and
-// sandbox stay until `sandbox gc` finds them by label. The run happens in a
-// child process (see TestMain) using the default lock directory, as `sandbox
-// run` and `sandbox gc` do.
+// A runner killed with SIGKILL cleans nothing up: its volume, proxy and
+// sandbox stay until `sandbox gc` finds them by label, under runc and
+// gVisor. The run happens in a child process (see TestMain) using the
+// default lock directory, as `sandbox run` and `sandbox gc` do.
 func TestGCRemovesWhatAKilledPrivateRunLeft(t *testing.T) {
 	c := testimage.NewClient(t)
 	e := New(c)
+	eachPrivateRun(t, e, []string{spec.TransportContainer}, func(t *testing.T, iso isolation, _ string) {
+		gcRemovesWhatAKilledPrivateRunLeft(t, e, c, iso)
+	})
+}
+
+func gcRemovesWhatAKilledPrivateRunLeft(t *testing.T, e *Engine, c *client.Client, iso isolation) {
 	p := buildPrivate(t, privateInput(t, spec.TransportContainer, nil, features.Settings{}, "/toolbox", "trap"))
+	iso.apply(t, &p.Run.Sandbox)
 	runID := p.Run.Sandbox.RunID
 	t.Cleanup(func() { _ = e.removeRun(runID) })
 

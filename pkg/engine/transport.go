@@ -3,15 +3,16 @@ package engine
 import (
 	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/org/sandbox-action/pkg/gvisor"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -24,7 +25,7 @@ type Transport struct {
 }
 
 // TransportFacts are what the choice of transport depends on. Facts reads
-// them; Choose decides, without I/O.
+// them; Choose and Check decide, without I/O.
 type TransportFacts struct {
 	// DockerHost is $DOCKER_HOST ("" for the default local socket).
 	DockerHost string
@@ -37,10 +38,9 @@ type TransportFacts struct {
 	// forwarder would be; BinaryStatic says it needs no dynamic loader.
 	BinaryArch   string
 	BinaryStatic bool
-	// Runtime is the sandbox's OCI runtime ("" for the default) and
-	// RuntimeArgs the daemon's arguments for it.
-	Runtime     string
-	RuntimeArgs []string
+	// Runtime is the sandbox's OCI runtime as the daemon registers it
+	// (an empty Name for the default).
+	Runtime gvisor.Runtime
 }
 
 // goArch maps docker info's Architecture (uname -m) to GOARCH.
@@ -50,44 +50,85 @@ var goArch = map[string]string{
 }
 
 // Choose picks the host transport when the daemon's host is this machine
-// and can run this binary, and the sandbox's runtime can reach host unix
-// sockets; the container transport otherwise.
-func (f TransportFacts) Choose() Transport {
-	container := func(why string) Transport { return Transport{Name: spec.TransportContainer, Reason: why} }
+// and can run this binary; the container transport otherwise. It fails when
+// the sandbox's runtime cannot reach the proxy's sockets on either.
+func (f TransportFacts) Choose() (Transport, error) {
+	if err := f.RuntimeReachesSockets(); err != nil {
+		return Transport{}, err
+	}
+	if err := f.hostCannot(); err != nil {
+		return Transport{Name: spec.TransportContainer, Reason: err.Error()}, nil
+	}
+	return Transport{Name: spec.TransportHost, Reason: "the daemon is local"}, nil
+}
+
+// Check says why the transport called name cannot serve a run with these
+// facts; nil when it can.
+func (f TransportFacts) Check(name string) error {
+	if err := f.RuntimeReachesSockets(); err != nil {
+		return err
+	}
+	switch name {
+	case spec.TransportHost:
+		return f.hostCannot()
+	case spec.TransportContainer:
+	default:
+		return fmt.Errorf("unknown proxy transport %q (want %s or %s)", name, spec.TransportHost, spec.TransportContainer)
+	}
+	return nil
+}
+
+// hostCannot says why the daemon cannot run this binary beside it, as the
+// host transport needs; nil when it can.
+func (f TransportFacts) hostCannot() error {
 	arch := goArch[f.DaemonArch]
 	if arch == "" {
 		arch = f.DaemonArch
 	}
 	switch {
 	case f.DockerHost != "" && !strings.HasPrefix(f.DockerHost, "unix://"):
-		return container("the daemon is remote (DOCKER_HOST=" + f.DockerHost + ")")
+		return errors.New("the daemon is remote (DOCKER_HOST=" + f.DockerHost + ")")
 	case f.ClientOS != "linux" || f.DaemonOS != "linux":
-		return container(fmt.Sprintf("the daemon does not share this %s machine", f.ClientOS))
+		return fmt.Errorf("the daemon does not share this %s machine", f.ClientOS)
 	case strings.Contains(f.OperatingSystem, "Docker Desktop"):
-		return container("Docker Desktop runs the daemon in a VM")
+		return errors.New("Docker Desktop runs the daemon in a VM")
 	case arch != f.BinaryArch:
-		return container(fmt.Sprintf("this binary is %s, the daemon's host %s", f.BinaryArch, arch))
+		return fmt.Errorf("this binary is %s, the daemon's host %s", f.BinaryArch, arch)
 	case !f.BinaryStatic:
-		return container("this binary is dynamically linked and cannot run inside a sandbox image")
-	case f.Runtime == "runsc" && !slices.ContainsFunc(f.RuntimeArgs, func(a string) bool {
-		return a == "--host-uds=open" || a == "--host-uds=all"
-	}):
-		return container("gVisor (runsc) without --host-uds=open cannot reach host sockets")
+		return errors.New("this binary is dynamically linked and cannot run inside a sandbox image")
 	}
-	return Transport{Name: spec.TransportHost, Reason: "the daemon is local"}
+	return nil
+}
+
+// RuntimeReachesSockets fails for a gVisor runtime that may not connect to
+// host unix sockets. Both transports need it: to gVisor, the container
+// transport's volume is a host mount like the host transport's directory,
+// and runsc refuses a connect to a socket on either ("operation not
+// permitted") unless --host-uds allows it.
+func (f TransportFacts) RuntimeReachesSockets() error {
+	if !f.Runtime.IsGVisor() {
+		return nil
+	}
+	if ps := gvisor.ParseFlags(f.Runtime.Args).Problems(gvisor.Need{Sockets: true}); len(ps) > 0 {
+		return fmt.Errorf("runtime %s cannot reach the egress proxy on either transport: %s", f.Runtime, strings.Join(ps, "; "))
+	}
+	return nil
 }
 
 // Facts gathers what Choose needs about the daemon and binary (the
 // `sandbox` program the host proxy and forwarder would run).
 func (e *Engine) Facts(ctx context.Context, binary, runtimeName string) (TransportFacts, error) {
-	f := TransportFacts{DockerHost: os.Getenv("DOCKER_HOST"), ClientOS: runtime.GOOS, Runtime: runtimeName}
+	f := TransportFacts{DockerHost: os.Getenv("DOCKER_HOST"), ClientOS: runtime.GOOS}
 	info, err := e.c.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		return f, fmt.Errorf("docker info: %w", err)
 	}
 	f.DaemonOS, f.DaemonArch, f.OperatingSystem = info.Info.OSType, info.Info.Architecture, info.Info.OperatingSystem
-	if rt, ok := info.Info.Runtimes[runtimeName]; ok && runtimeName != "" {
-		f.RuntimeArgs = rt.Args
+	if runtimeName != "" {
+		f.Runtime = gvisor.Runtime{Name: runtimeName}
+		if rt, ok := info.Info.Runtimes[runtimeName]; ok {
+			f.Runtime.Path, f.Runtime.Args = rt.Path, rt.Args
+		}
 	}
 	f.BinaryArch, f.BinaryStatic = binaryKind(binary)
 	return f, nil

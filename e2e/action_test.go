@@ -21,7 +21,7 @@ import (
 
 // baseConfig is the base branch's .github/sandbox.yml: it passes the
 // replay agent's settings from the step's environment into the sandbox.
-const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_FETCH, REPLAY_STDERR]\n"
+const baseConfig = "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_FETCH, REPLAY_STDERR, REPLAY_MODEL_CALL]\n"
 
 // scenario is one workflow run of the action, end to end.
 type scenario struct {
@@ -41,6 +41,9 @@ type scenario struct {
 	config string
 	// state edits the fake GitHub's seed.
 	state func(*fakegithub.State)
+	// before runs once the job is laid out, before the action starts: it
+	// may start more containers on network and set inputs and env.
+	before func(t *testing.T, network string, j *job)
 	// during runs while the action runs (e.g. docker stop).
 	during func(t *testing.T, r *actionRun)
 	// wantCode is the action container's exit code.
@@ -268,6 +271,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 			},
 		},
 		privateScenario(),
+		modelAPIScenario(),
 		{
 			name: "workflow_dispatch task: the answer in the step summary", event: "workflow_dispatch", payload: "workflow_dispatch.json",
 			edit: func(m map[string]any) {
@@ -370,6 +374,9 @@ func runScenario(t *testing.T, sc scenario, network string) *result {
 		j.env[k] = strings.ReplaceAll(v, "{github}", gh.name)
 	}
 
+	if sc.before != nil {
+		sc.before(t, network, j)
+	}
 	r := j.start(actionImage(t))
 	if sc.during != nil {
 		sc.during(t, r)
@@ -502,6 +509,75 @@ func privateScenario() scenario {
 			assert.Check(t, is.Contains(res.summary, "#### Egress refused"))
 			assert.Check(t, is.Contains(res.summary, "| `"+host+"` | 1 | not in the allowlist |"))
 			assert.Check(t, is.Contains(res.summary, "The credential gateway refused 1 request"))
+		},
+	}
+}
+
+// modelAPIScenario is a review in private mode against a model API of the
+// workflow's choice (the model-base-url input): our fake one, serving TLS
+// with a CA made for this run (the model-ca-cert input). The agent calls it
+// as Claude Code does, through the credential gateway with its session
+// token; the API receives the real key, which the sandbox never holds. The
+// agent also tries the same API directly, through the egress proxy: refused
+// (it is not on the allowlist), never received, and reported in the step
+// summary and the status comment.
+func modelAPIScenario() scenario {
+	var (
+		sandbox container.InspectResponse
+		model   *fakeModel
+	)
+	return scenario{
+		name: "private mode: the model API of model-base-url through the gateway only, with the real key", event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl", inputs: map[string]string{"network": "private"},
+		before: func(t *testing.T, network string, j *job) {
+			model = startFakeModel(t, network)
+			j.input("model-base-url", model.url+"/anthropic")
+			j.input("model-ca-cert", string(model.caPEM))
+			j.env["REPLAY_MODEL_CALL"] = "1"
+			j.env["REPLAY_FETCH"] = model.url + "/anthropic/v1/models"
+			j.env["REPLAY_DELAY"] = "200ms"
+		},
+		during: func(t *testing.T, r *actionRun) { sandbox = runningSandbox(t, r.j.workspace) },
+		check: func(t *testing.T, res *result) {
+			st := res.assertFinal(t, "finished successfully", "success")
+			assert.Check(t, is.Len(res.state.Reviews, 1))
+			assert.Check(t, is.Contains(res.summary, "model-base-url="+model.url+"/anthropic (from input)"))
+
+			// The sandbox holds the session token and the gateway's
+			// address, never the key or the model API's address.
+			assert.Assert(t, sandbox.Config != nil)
+			var token string
+			for _, kv := range sandbox.Config.Env {
+				if v, ok := strings.CutPrefix(kv, "ANTHROPIC_API_KEY="); ok {
+					token = v
+				}
+				assert.Check(t, !strings.Contains(kv, modelKey), "the sandbox holds the key in %s", kv)
+				if !strings.HasPrefix(kv, "REPLAY_") { // the replay agent's own orders name it
+					assert.Check(t, !strings.Contains(kv, model.ip), "the sandbox was given the model API's address in %s", kv)
+				}
+			}
+			assert.Check(t, token != "", "no session token in the sandbox")
+
+			// The model API received the agent's one call, with the real
+			// key in place of the session token, and nothing else.
+			got := model.requests()
+			assert.Assert(t, is.Len(got, 1), "the model API received: %+v", got)
+			assert.Check(t, is.Equal(got[0].Method, "POST"))
+			assert.Check(t, is.Equal(got[0].Path, "/anthropic/v1/messages"))
+			assert.Check(t, is.DeepEqual(got[0].Credentials, map[string]string{"X-Api-Key": modelKey}))
+			assert.Check(t, is.Contains(res.log, "replayagent: model POST http://127.0.0.1:8080/anthropic/v1/messages: 200 OK"))
+
+			// The direct try was refused by the proxy and reported: its
+			// address is on a Docker network, which the proxy never dials
+			// unless that exact address is allowed.
+			target := model.ip + ":8443"
+			assert.Check(t, is.Contains(res.log, "replayagent: fetch "+model.url+"/anthropic/v1/models: "))
+			assert.Check(t, !strings.Contains(res.log, "replayagent: fetch "+model.url+"/anthropic/v1/models: 200"))
+			for _, sum := range []string{res.summary, st.Body} {
+				assert.Check(t, is.Contains(sum, "| `"+target+"` | 1 | a local address |"))
+			}
+			assert.Check(t, is.Contains(res.summary, "#### Egress refused"))
+			assert.Check(t, is.Contains(st.Body, "<summary>Egress refused</summary>"))
 		},
 	}
 }

@@ -107,6 +107,9 @@ func (a *action) runOnPR(ctx context.Context, pr *github.PullRequest, job string
 	if o.Agent != nil {
 		st.Model = o.Agent.Model
 	}
+	if o.Egress != nil {
+		st.Egress = o.Egress.DenyReport().Body()
+	}
 	if o.OK() {
 		st.Details = o.Text()
 		if rr != nil {

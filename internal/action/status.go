@@ -95,6 +95,7 @@ func (s *statusLine) final(st github.Status) {
 	full.Reason = st.Reason
 	full.Details = st.Details
 	full.StderrTail = st.StderrTail
+	full.Egress = st.Egress
 	full.CostUSD = st.CostUSD
 	full.Turns = st.Turns
 	full.Duration = st.Duration

@@ -26,6 +26,14 @@
 //	                   proxy HTTP_PROXY/HTTPS_PROXY name (as an agent's tools do); each
 //	                   outcome goes to standard error as `replayagent: fetch URL: 403 Forbidden`
 //	                   (or the error), so that a test sees what the network allowed
+//	REPLAY_MODEL_CALL  "1": before replaying, call the model API once as the agent CLI does,
+//	                   with the credential and base URL it was given: claude POSTs
+//	                   $ANTHROPIC_BASE_URL/v1/messages with x-api-key $ANTHROPIC_API_KEY,
+//	                   codex POSTs <base_url of its -c model_providers argument>/responses
+//	                   with Authorization: Bearer $CODEX_API_KEY, gemini POSTs
+//	                   $GOOGLE_GEMINI_BASE_URL/v1beta/models/<-m model>:generateContent with
+//	                   x-goog-api-key $GEMINI_API_KEY; the outcome goes to standard error as
+//	                   `replayagent: model POST URL: 200 OK` (or the error)
 //
 // A configuration error exits with status 2 and a message on standard error.
 package main
@@ -41,6 +49,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +75,9 @@ func run(argv []string, getenv func(string) string, stdout, stderr io.Writer, sl
 	for _, u := range c.fetch {
 		fmt.Fprintf(stderr, "replayagent: fetch %s: %s\n", u, fetch(u, getenv))
 	}
+	if m := c.model; m != nil {
+		fmt.Fprintf(stderr, "replayagent: model %s %s: %s\n", m.method, m.url, m.do(getenv))
+	}
 	if err := c.replay(stdout, sleep); err != nil {
 		fmt.Fprintf(stderr, "replayagent: %v\n", err)
 		return 2
@@ -82,6 +94,7 @@ type config struct {
 	edits    []edit
 	exit     int
 	fetch    []string
+	model    *modelCall
 }
 
 func load(argv []string, getenv func(string) string) (*config, error) {
@@ -117,6 +130,15 @@ func load(argv []string, getenv func(string) string) (*config, error) {
 			return nil, fmt.Errorf("REPLAY_FETCH %q: want http:// or https:// URLs separated by spaces", u)
 		}
 		c.fetch = append(c.fetch, u)
+	}
+	switch v := getenv("REPLAY_MODEL_CALL"); v {
+	case "", "0":
+	case "1":
+		if c.model, err = newModelCall(agent, argv, getenv); err != nil {
+			return nil, fmt.Errorf("REPLAY_MODEL_CALL: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("REPLAY_MODEL_CALL %q: want 1 or 0", v)
 	}
 	if s := getenv("REPLAY_EXIT"); s != "" {
 		if c.exit, err = strconv.Atoi(s); err != nil || c.exit < 0 || c.exit > 255 {
@@ -235,6 +257,98 @@ func (c *config) applyEdits() error {
 		}
 	}
 	return nil
+}
+
+// modelCall is one request to the model API, as the agent's CLI sends it.
+type modelCall struct {
+	method, url string
+	header      map[string]string
+	body        string
+}
+
+// codexBaseURL finds the base URL in Codex's -c model_providers.NAME={...}
+// argument, as the sandbox passes the gateway to it.
+var codexBaseURL = regexp.MustCompile(`base_url='([^']+)'`)
+
+func newModelCall(agent string, argv []string, getenv func(string) string) (*modelCall, error) {
+	need := func(name string) (string, error) {
+		if v := getenv(name); v != "" {
+			return v, nil
+		}
+		return "", fmt.Errorf("%s is not set", name)
+	}
+	switch agent {
+	case "claude":
+		base, err := need("ANTHROPIC_BASE_URL")
+		if err != nil {
+			return nil, err
+		}
+		key, err := need("ANTHROPIC_API_KEY")
+		if err != nil {
+			return nil, err
+		}
+		return &modelCall{method: http.MethodPost, url: strings.TrimSuffix(base, "/") + "/v1/messages",
+			header: map[string]string{"X-Api-Key": key, "Anthropic-Version": "2023-06-01"},
+			body:   `{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"ping"}]}`}, nil
+	case "codex":
+		var base string
+		for _, a := range argv {
+			if m := codexBaseURL.FindStringSubmatch(a); m != nil {
+				base = m[1]
+			}
+		}
+		if base == "" {
+			return nil, errors.New("no base_url in codex's -c model_providers argument")
+		}
+		key, err := need("CODEX_API_KEY")
+		if err != nil {
+			return nil, err
+		}
+		return &modelCall{method: http.MethodPost, url: strings.TrimSuffix(base, "/") + "/responses",
+			header: map[string]string{"Authorization": "Bearer " + key},
+			body:   `{"model":"gpt-5-codex","input":"ping"}`}, nil
+	case "gemini":
+		base, err := need("GOOGLE_GEMINI_BASE_URL")
+		if err != nil {
+			return nil, err
+		}
+		key, err := need("GEMINI_API_KEY")
+		if err != nil {
+			return nil, err
+		}
+		model := "gemini-2.5-pro"
+		for i, a := range argv {
+			if (a == "-m" || a == "--model") && i+1 < len(argv) {
+				model = argv[i+1]
+			}
+		}
+		return &modelCall{method: http.MethodPost, url: strings.TrimSuffix(base, "/") + "/v1beta/models/" + model + ":generateContent",
+			header: map[string]string{"X-Goog-Api-Key": key},
+			body:   `{"contents":[{"role":"user","parts":[{"text":"ping"}]}]}`}, nil
+	}
+	return nil, fmt.Errorf("unknown agent %q: want one of %s", agent, strings.Join(agents, ", "))
+}
+
+// do sends the call, through the proxy the environment names unless
+// NO_PROXY lists its host (the gateway's loopback address does), and
+// returns the status line, or the error.
+func (m *modelCall) do(getenv func(string) string) string {
+	req, err := http.NewRequest(m.method, m.url, strings.NewReader(m.body))
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range m.header {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: proxyFrom(getenv)}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return resp.Status
 }
 
 // fetch GETs u through the proxy the environment names and returns the

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/fs"
@@ -125,6 +126,12 @@ func TestReplayRejectsBadConfiguration(t *testing.T) {
 			`REPLAY_EDITS[0] (a): set exactly one of content, append, delete`},
 		{"unknown field", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"a","contents":"x"}]`}, []string{"claude"},
 			`REPLAY_EDITS: json: unknown field "contents"`},
+		{"model call without a base URL", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_MODEL_CALL": "1", "ANTHROPIC_API_KEY": "k"}, []string{"claude"},
+			`REPLAY_MODEL_CALL: ANTHROPIC_BASE_URL is not set`},
+		{"codex model call without a provider", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_MODEL_CALL": "1", "CODEX_API_KEY": "k"}, []string{"codex", "exec"},
+			`REPLAY_MODEL_CALL: no base_url in codex's -c model_providers argument`},
+		{"model call yes", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_MODEL_CALL": "yes"}, []string{"claude"},
+			`REPLAY_MODEL_CALL "yes": want 1 or 0`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,4 +187,46 @@ func TestStderrLast(t *testing.T) {
 		"REPLAY_STDERR": "Error: 529 overloaded_error"}, "claude")
 	assert.Equal(t, r.code, 1)
 	assert.Check(t, strings.HasSuffix(r.stderr, "\nError: 529 overloaded_error\n"), r.stderr)
+}
+
+// REPLAY_MODEL_CALL calls the model API as each CLI does: its base URL and
+// its credential header, straight to a loopback gateway (NO_PROXY) while
+// other traffic goes through the proxy.
+func TestModelCallAsTheCLIMakesIt(t *testing.T) {
+	type seenReq struct{ method, path, cred string }
+	var seen []seenReq
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cred := r.Header.Get("X-Api-Key") + r.Header.Get("Authorization") + r.Header.Get("X-Goog-Api-Key")
+		seen = append(seen, seenReq{r.Method, r.URL.Path, cred})
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer gw.Close()
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the model call went through the proxy: %s", r.URL)
+	}))
+	defer proxy.Close()
+	transcript, err := filepath.Abs(filepath.Join(recordingsDir, "claude", "auth-failure-not-logged-in-2.1.141.jsonl"))
+	assert.NilError(t, err)
+	env := map[string]string{
+		"REPLAY_TRANSCRIPT": transcript, "REPLAY_DELAY": "0", "REPLAY_MODEL_CALL": "1",
+		"HTTP_PROXY": proxy.URL, "NO_PROXY": "localhost,127.0.0.1,::1",
+		"ANTHROPIC_BASE_URL": gw.URL + "/anthropic", "ANTHROPIC_API_KEY": "tok-a",
+		"CODEX_API_KEY":          "tok-o",
+		"GOOGLE_GEMINI_BASE_URL": gw.URL + "/gemini", "GEMINI_API_KEY": "tok-g",
+	}
+	for _, tc := range []struct {
+		argv []string
+		want seenReq
+	}{
+		{[]string{"claude", "-p"}, seenReq{"POST", "/anthropic/v1/messages", "tok-a"}},
+		{[]string{"codex", "exec", "-c", "model_providers.gw={base_url='" + gw.URL + "/openai/v1',wire_api='responses'}"},
+			seenReq{"POST", "/openai/v1/responses", "Bearer tok-o"}},
+		{[]string{"gemini", "-m", "gemini-x", "-p", "hi"}, seenReq{"POST", "/gemini/v1beta/models/gemini-x:generateContent", "tok-g"}},
+	} {
+		seen = nil
+		r := replayIn(t, "", env, tc.argv...)
+		assert.Equal(t, r.code, 0, r.stderr)
+		assert.Check(t, is.DeepEqual(seen, []seenReq{tc.want}, cmp.AllowUnexported(seenReq{})))
+		assert.Check(t, is.Contains(r.stderr, "replayagent: model POST "+gw.URL+tc.want.path+": 200 OK\n"))
+	}
 }

@@ -158,8 +158,17 @@ func (r DenyReport) Markdown() string {
 	if r.Empty() {
 		return ""
 	}
+	return "#### Egress refused\n\n" + r.Body()
+}
+
+// Body is Markdown without its heading, for a place that gives it one of
+// its own (the status comment folds it under a summary line); "" when
+// nothing was refused.
+func (r DenyReport) Body() string {
+	if r.Empty() {
+		return ""
+	}
 	var b strings.Builder
-	b.WriteString("#### Egress refused\n\n")
 	if len(r.Hosts)+len(r.Local) > 0 {
 		b.WriteString("| Destination | Requests | Why |\n|---|---:|---|\n")
 		for _, d := range r.Hosts {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -124,4 +125,44 @@ func TestGatewayPlainHTTPLoopbackUpstream(t *testing.T) {
 	status, body := call(t, http.MethodPost, OpenAI.BaseURL(srv.URL)+"/v1/responses", "{}", map[string]string{"Authorization": "Bearer " + testToken})
 	assert.Equal(t, status, http.StatusOK, body)
 	assert.Equal(t, <-seen, "Bearer "+realKeys[OpenAI])
+}
+
+// An address on a Docker network (blocked here as the host's bridge is) is
+// dialled only because, and only as far as, the upstream URL names it: that
+// IP and that port, not a neighbour, not another port, and not when the
+// URL names a host that merely resolves to it. Plain HTTP's default port is
+// 80, not 443.
+func TestGatewayDialsALocalAddressOnlyAsNamed(t *testing.T) {
+	bridge := &Destinations{blocked: []blockedNet{{netip.MustParsePrefix("172.17.0.0/16"), "on 172.17.0.0/16, the network of docker0"}}}
+	gateway := func(urls ...string) *Gateway {
+		var ups []Upstream
+		for i, u := range urls {
+			ups = append(ups, Upstream{Vendor: Vendors[i], URL: u, Key: "k"})
+		}
+		g, err := NewGateway(GatewayConfig{Token: testToken, Destinations: bridge, Upstreams: ups})
+		assert.NilError(t, err)
+		return g
+	}
+	byIP := gateway("https://172.17.0.5:8443/anthropic", "http://127.0.0.1")
+	byName := gateway("https://model.internal:8443/anthropic")
+	for _, tc := range []struct {
+		g    *Gateway
+		addr string
+		ok   bool
+	}{
+		{byIP, "172.17.0.5:8443", true},
+		{byIP, "172.17.0.5:443", false},
+		{byIP, "172.17.0.6:8443", false},
+		{byIP, "127.0.0.1:80", true},
+		{byIP, "127.0.0.1:443", false},
+		{byIP, "192.0.2.10:443", true}, // not local: the allowlist's business, not this check's
+		{byName, "172.17.0.5:8443", false},
+	} {
+		err := bridge.Check(netip.MustParseAddrPort(tc.addr), tc.g.namedUpstream)
+		if tc.ok {
+			assert.Check(t, err, tc.addr)
+		} else {
+			assert.Check(t, is.ErrorType(err, &DestinationError{}), tc.addr)
+		}
+	}
 }

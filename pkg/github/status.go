@@ -49,9 +49,14 @@ type Status struct {
 	Details string
 	// StderrTail is the end of the agent's stderr, shown for failures.
 	StderrTail string
-	CostUSD    float64
-	Turns      int
-	Duration   time.Duration
+	// Egress is Markdown of what the sandbox's egress proxy and credential
+	// gateway refused (egress.DenyReport.Body), folded in a finished
+	// comment: the pull request's people see what the agent tried to
+	// reach and how to allow it.
+	Egress   string
+	CostUSD  float64
+	Turns    int
+	Duration time.Duration
 	// PRCostUSD is the pull request's running total, this run included.
 	PRCostUSD float64
 	// RunID and RunURL identify the workflow run (see RunURL).
@@ -66,6 +71,7 @@ const (
 	maxDetailsRunes = 40000
 	maxStderrLines  = 40
 	maxStderrRunes  = 6000
+	maxEgressRunes  = 6000
 )
 
 // Marker returns the hidden state the rendered comment carries.
@@ -104,6 +110,10 @@ func RenderStatus(s Status) string {
 			fence := fenceFor(tail)
 			fmt.Fprintf(&b, "<details><summary>Agent stderr (last lines)</summary>\n\n%stext\n%s\n%s\n\n</details>\n\n", fence, tail, fence)
 		}
+	}
+	if e := strings.TrimSpace(s.Egress); e != "" && s.Phase == PhaseDone {
+		fmt.Fprintf(&b, "<details><summary>Egress refused</summary>\n\n%s\n\n</details>\n\n",
+			truncate(e, maxEgressRunes, "\n\n…(truncated; the full report is in the step summary)"))
 	}
 	if facts := s.facts(); facts != "" {
 		b.WriteString(facts + "\n\n")

@@ -36,6 +36,13 @@ func TestRenderStatusGolden(t *testing.T) {
 			s.Details = "**Verdict:** comment · 3 findings (2 inline, 1 in the review body)\n\nThe change is small and safe."
 			s.CostUSD, s.Turns, s.Duration, s.PRCostUSD = 0.2071, 5, 72*time.Second+400*time.Millisecond, 0.6271
 		}},
+		{"success-egress", func(s *Status) {
+			s.Phase, s.Conclusion = PhaseDone, ConclusionSuccess
+			s.Details = "The change is small and safe."
+			s.Egress = "| Destination | Requests | Why |\n|---|---:|---|\n| `pypi.org:443` | 2 | not in the allowlist (in @pypi) |\n\n" +
+				"The credential gateway refused 1 request.\n"
+			s.CostUSD, s.Turns, s.PRCostUSD = 0.05, 1, 0.05
+		}},
 		{"success-no-structured-output", func(s *Status) {
 			s.Phase, s.Conclusion = PhaseDone, ConclusionSuccess
 			s.Details = "Review completed but no structured output found.\n\n> I looked at README.md and it seems fine."

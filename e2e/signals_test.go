@@ -65,6 +65,9 @@ func start(t *testing.T, args ...string) *process {
 	return p
 }
 
+// public opts a run out of the default, private network mode.
+var public = []string{"--network", "public"}
+
 var runIDLine = regexp.MustCompile(`sandbox: run ([0-9a-f]{12}):`)
 
 // runID waits for the line that names the run.
@@ -99,14 +102,16 @@ func TestSignalsStopAndRemoveEverythingWithinBudget(t *testing.T) {
 		args     []string
 		wantCode int
 	}{
-		{"SIGINT public", syscall.SIGINT, nil, 130},
-		{"SIGTERM public", syscall.SIGTERM, nil, 143},
+		{"SIGINT public", syscall.SIGINT, public, 130},
+		{"SIGTERM public", syscall.SIGTERM, public, 143},
 		// A closed terminal or a dropped SSH session sends SIGHUP; Ctrl-\
 		// sends SIGQUIT. Both used to kill sandbox with the container left
 		// running.
-		{"SIGHUP public", syscall.SIGHUP, nil, 129},
-		{"SIGQUIT public", syscall.SIGQUIT, nil, 131},
+		{"SIGHUP public", syscall.SIGHUP, public, 129},
+		{"SIGQUIT public", syscall.SIGQUIT, public, 131},
 		{"SIGTERM private", syscall.SIGTERM, []string{"--network", "private", "--proxy-image", proxyImage(t)}, 143},
+		// No --network: private, the default, with the proxy on the host.
+		{"SIGINT default", syscall.SIGINT, nil, 130},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--image", testimage.Toolbox(t)}, tc.args...)
@@ -134,7 +139,7 @@ func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
 		args    []string
 		objects int
 	}{
-		{"public", nil, 1},
+		{"public", public, 1},
 		// The sandbox; its socket directory is checked below.
 		{"private host", []string{"--network", "private", "--proxy-transport", "host"}, 1},
 		// The sandbox, the proxy and the run's volume.

@@ -13,9 +13,13 @@ import (
 	"github.com/org/sandbox-action/internal/testimage"
 )
 
+// replayArgs run the replay agent in the default network mode, private, as
+// `make demo` does.
 func replayArgs(t *testing.T, ws string, extra ...string) []string {
-	return append([]string{"run", "--image", testimage.Replay(t), "--workspace", ws, "--user", "1000:1000",
-		"-e", "REPLAY_DELAY=1ms-2ms"}, extra...)
+	t.Helper()
+	args := append([]string{"run", "--image", testimage.Replay(t), "--workspace", ws, "--user", "1000:1000",
+		"-e", "REPLAY_DELAY=1ms-2ms"}, privateArgs(t)...)
+	return append(args, extra...)
 }
 
 func TestRunAgentShowsProgressAndResult(t *testing.T) {

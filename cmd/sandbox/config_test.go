@@ -26,7 +26,7 @@ func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 	// env: copies a host value in, so the file must be trusted.
 	code, _, errOut := cli(context.Background(), env, "trust", "--workspace", ws)
 	assert.Equal(t, code, 0, errOut)
-	code, out, errOut := cli(context.Background(), env, "cmd", "--workspace", ws, "--user", "1000:1000", "--pids-limit", "77", "--", "/toolbox", "env")
+	code, out, errOut := cli(context.Background(), env, "cmd", "--workspace", ws, "--user", "1000:1000", "--network", "public", "--pids-limit", "77", "--", "/toolbox", "env")
 	assert.Equal(t, code, 0, errOut)
 	assert.Check(t, is.Contains(out, "--memory 300m"), "config beats bundle")
 	assert.Check(t, is.Contains(out, "--pids-limit 77"), "flag beats config")
@@ -36,7 +36,7 @@ func TestConfigFileAndFlagsPrecedence(t *testing.T) {
 	assert.Check(t, is.Contains(out, "-e FROM_HOST "))
 
 	// The same settings reach a real run.
-	code, out, errOut = cli(context.Background(), env, "run", "--workspace", ws, "--user", "1000:1000", "--", "/toolbox", "env")
+	code, out, errOut = cli(context.Background(), env, "run", "--workspace", ws, "--user", "1000:1000", "--network", "public", "--", "/toolbox", "env")
 	assert.Equal(t, code, 0, errOut)
 	assert.Check(t, is.Contains(out, "FROM_HOST=passed"))
 	assert.Check(t, is.Contains(errOut, "memory=300m (from config .github/sandbox.yml)"))

@@ -7,13 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/org/sandbox-action/pkg/engine"
+	"github.com/org/sandbox-action/pkg/plan"
 )
 
 func newDoctorCmd(s *streams) *cobra.Command {
-	var image string
+	var image, proxyImage string
 	cmd := &cobra.Command{
 		Use:   "doctor",
-		Short: "Check the Docker daemon, the image, runtimes (gVisor too) and disk",
+		Short: "Check the Docker daemon, the image, runtimes (gVisor too), disk and where private mode's proxy runs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := engine.Open(cmd.Context())
@@ -22,8 +23,16 @@ func newDoctorCmd(s *streams) *cobra.Command {
 				return &exitError{code: 1}
 			}
 			defer e.Close()
+			checks := e.Doctor(cmd.Context(), image)
+			if checks[0].OK { // the daemon answers
+				bin, err := sandboxBinary()
+				if err != nil {
+					return &exitError{code: 1, err: err}
+				}
+				checks = append(checks, e.PrivateCheck(cmd.Context(), bin, proxyImage))
+			}
 			failed := 0
-			for _, ch := range e.Doctor(cmd.Context(), image) {
+			for _, ch := range checks {
 				mark := "✓"
 				switch {
 				case !ch.OK && ch.Optional:
@@ -41,5 +50,6 @@ func newDoctorCmd(s *streams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&image, "image", "", "also check that this image is present")
+	cmd.Flags().StringVar(&proxyImage, "proxy-image", plan.DefaultProxyImage, "the egress proxy's image, needed where it runs in a container")
 	return cmd
 }

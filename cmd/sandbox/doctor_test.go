@@ -14,9 +14,10 @@ import (
 
 func TestDoctor(t *testing.T) {
 	image := testimage.Toolbox(t)
-	code, out, errOut := cli(context.Background(), nil, "doctor", "--image", image)
+	code, out, errOut := cli(context.Background(), nil, "doctor", "--image", image, "--proxy-image", proxyImage(t))
 	assert.Equal(t, code, 0, "stdout: %s\nstderr: %s", out, errOut)
 	for _, want := range []string{"✓ daemon: Docker ", "Engine API 1.", "✓ image: " + image, "✓ runtimes: ", "runc", "✓ disk: ",
+		"✓ network private (the default): the egress proxy runs ",
 		// .ci/run registers gVisor (make gvisor), so doctor finds it.
 		"✓ gvisor runtime: runsc-host (/usr/bin/runsc --network=host --host-uds=open --oci-seccomp): suits public, private\n",
 		"✓ --type gvisor, network public: runs under runsc-host\n",
@@ -24,10 +25,17 @@ func TestDoctor(t *testing.T) {
 		assert.Check(t, is.Contains(out, want))
 	}
 
-	code, out, _ = cli(context.Background(), nil, "doctor", "--image", "sandbox-action-test/absent:1")
+	// In-process this test binary is dynamically linked (-race needs cgo),
+	// so the proxy would run in a container, from an image that is absent.
+	inContainer := strings.Contains(out, "the egress proxy runs in a container")
+	code, out, _ = cli(context.Background(), nil, "doctor", "--image", "sandbox-action-test/absent:1", "--proxy-image", "sandbox-action-test/absent:1")
 	assert.Equal(t, code, 1)
 	assert.Check(t, is.Contains(out, "✗ image: "))
 	assert.Check(t, is.Contains(out, "docker load"))
+	if inContainer {
+		assert.Check(t, is.Contains(out, "✗ network private (the default): the egress proxy runs in a container"))
+		assert.Check(t, is.Contains(out, "which is not present: build it (make image) or load it, or pass --proxy-image; or opt out of private mode with --network public"))
+	}
 
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "none.sock"))
 	code, out, _ = cli(context.Background(), nil, "doctor")

@@ -192,7 +192,7 @@ func TestSandboxCannotPlantGitCommands(t *testing.T) {
 			// the toolbox tag (a rebuild of that tag removes its old ID).
 			img.Files = map[string][]byte{"/purpose": []byte(gitToolbox)}
 			tag := testimage.Ensure(t, img)
-			run := []string{"run", "--image", tag, "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}
+			run := []string{"run", "--image", tag, "--workspace", ws, "--user", "1000:1000", "--memory", "256m", "--network", "public"}
 			code, out, errOut := cli(context.Background(), nil, append(run, args...)...)
 			assert.Equal(t, code, 0, "stderr: %s", errOut)
 

@@ -78,10 +78,13 @@ func runLiveReview(cmd *cobra.Command, s *streams, f *reviewFlags) error {
 
 	var d daemon
 	defer d.close()
-	req.Egress = d.egress(transportAuto)
+	req.Egress = d.egress(f.proxyTransport)
 	p, settings, err := plan.Make(ctx, req, d.host)
 	if err == nil {
 		_, err = d.open(ctx)
+	}
+	if err == nil {
+		err = checkProxyImage(ctx, d.e, p, settings)
 	}
 	if err != nil {
 		return &exitError{code: exitSandboxError, err: err}

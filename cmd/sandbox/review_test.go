@@ -167,9 +167,10 @@ func TestReviewLive(t *testing.T) {
 	chmodAll(t, ws)
 
 	env := map[string]string{"CALC_PASSWORD": "hunter2-secret"}
-	code, out, errOut := cli(context.Background(), env, "review", "--base", "HEAD", "--secret-env", "CALC_PASSWORD",
+	args := append([]string{"review", "--base", "HEAD", "--secret-env", "CALC_PASSWORD",
 		"--image", testimage.Replay(t), "--workspace", ws, "--user", "1000:1000",
-		"-e", "REPLAY_DELAY=1ms-2ms", "-e", "REPLAY_TRANSCRIPT=/workspace/.replay.jsonl", "--agent", "claude")
+		"-e", "REPLAY_DELAY=1ms-2ms", "-e", "REPLAY_TRANSCRIPT=/workspace/.replay.jsonl", "--agent", "claude"}, privateArgs(t)...)
+	code, out, errOut := cli(context.Background(), env, args...)
 	assert.Equal(t, code, 0, "stderr: %s\nstdout: %s", errOut, out)
 	// The agent was asked for the review schema, with the context directory.
 	assert.Check(t, is.Contains(errOut, `"--json-schema","{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\"`))

@@ -16,6 +16,7 @@ import (
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/outcome"
 	"github.com/org/sandbox-action/pkg/plan"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // Exit codes of `sandbox run` for outcomes that are not the agent's own
@@ -47,7 +48,8 @@ not run it, 127: command not found, 124: timed out, 128+N: stopped by signal
 N, 137: killed, e.g. out of memory).`,
 		Example: `  sandbox run --image my-agents:1 -- claude -p "review this change"
   sandbox run --image my-agents:1 --agent claude --prompt "fix the failing test" --timings
-  sandbox run --image my-agents:1 --network private --agent codex --prompt "…"`,
+  sandbox run --image my-agents:1 --allow @go --agent codex --prompt "…"
+  sandbox run --image my-tools:1 --network public -- make test`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd, s, args)
 		},
@@ -77,6 +79,9 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 	if err == nil {
 		_, err = d.open(ctx)
 	}
+	if err == nil && !o.pull {
+		err = checkProxyImage(ctx, d.e, p, settings)
+	}
 	if err != nil {
 		return &exitError{code: exitSandboxError, err: o.explainUntrusted(err)}
 	}
@@ -100,6 +105,29 @@ func (o *runFlags) run(ctx context.Context, cmd *cobra.Command, s *streams, args
 		fmt.Fprintf(s.err, "sandbox: timings: %s\n", res.Timings())
 	}
 	return exitFor(res)
+}
+
+// checkProxyImage refuses a run whose egress proxy runs in a container
+// from an image the daemon lacks, before anything is created, and says
+// what else would work: private mode is the default, so this is where a
+// remote daemon without this project's image ends up.
+func checkProxyImage(ctx context.Context, e *engine.Engine, p plan.Plan, s plan.Settings) error {
+	px := p.Run.Proxy
+	if px == nil {
+		return nil
+	}
+	_, err := e.ImageConfig(ctx, px.Image)
+	var missing *engine.ImageMissingError
+	if !errors.As(err, &missing) {
+		return err
+	}
+	msg := fmt.Sprintf("the egress proxy runs in a container here (%s), from image %s, which this Docker host does not have: build it (make image) or load it (docker load -i image.tar), or name another with --proxy-image",
+		s.Egress.Reason, px.Image)
+	if s.Features.Network == spec.Private && !p.Run.Sandbox.Egress.Gateway {
+		// Without the credential gateway a public run needs no proxy.
+		msg += fmt.Sprintf("; or opt out of private mode (network private, %s) with --network public", s.Features.Source(features.KeyNetwork).Phrase())
+	}
+	return errors.New(msg)
 }
 
 // daemon opens the engine on first use.

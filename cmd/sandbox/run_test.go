@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +39,13 @@ func workspace(t *testing.T) string {
 	return ws
 }
 
+// toolboxArgs runs the toolbox with --network public: the tests that use
+// them are about everything but the network, and a private run in-process
+// needs the proxy image (see privateArgs). The e2e tests run the real
+// binary in the default, private mode.
 func toolboxArgs(t *testing.T, ws string, extra ...string) []string {
-	return append([]string{"run", "--image", testimage.Toolbox(t), "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}, extra...)
+	t.Helper()
+	return append([]string{"run", "--image", testimage.Toolbox(t), "--workspace", ws, "--user", "1000:1000", "--memory", "256m", "--network", "public"}, extra...)
 }
 
 func TestRunExitStatus(t *testing.T) {
@@ -134,7 +140,7 @@ func noEnv(string) (string, bool) { return "", false }
 func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 	ws := t.TempDir()
 	code, out, errOut := cli(context.Background(), map[string]string{"API_TOKEN": "s3cret"},
-		"cmd", "--image", "agents:1", "--workspace", ws, "--user", "1000:1000", "--name", "sandbox-golden",
+		"cmd", "--image", "agents:1", "--workspace", ws, "--user", "1000:1000", "--name", "sandbox-golden", "--network", "public",
 		"--memory", "1g", "--cpus", "1.5", "-e", "MODE=review", "--secret", "API_TOKEN",
 		"--", "claude", "-p", "it's a test")
 	assert.Equal(t, code, 0, errOut)
@@ -145,6 +151,28 @@ func TestCmdPrintsTheDockerRunLine(t *testing.T) {
 	out = strings.ReplaceAll(out, spec.SeccompFile, "SECCOMP_FILE")
 	out = strings.ReplaceAll(out, plan.LocalOrigin(), "UID@HOST")
 	golden.Assert(t, out, "cmd-public.golden")
+}
+
+// proxyImageTag is the egress proxy image of in-process private runs.
+const proxyImageTag = "sandbox-action-test/cmd-proxy:dev"
+
+// proxyImage is an image of this tree's sandbox binary, whose `sandbox
+// proxy` is the egress proxy and which holds the forwarder.
+func proxyImage(t *testing.T) string {
+	t.Helper()
+	return testimage.Ensure(t, testimage.Spec{
+		Tag:        proxyImageTag,
+		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
+		Entrypoint: []string{"/usr/local/bin/sandbox"},
+	})
+}
+
+// privateArgs place a private run's proxy in a container from proxyImage:
+// in-process the CLI is this test binary, which can be neither the host
+// proxy nor the forwarder.
+func privateArgs(t *testing.T) []string {
+	t.Helper()
+	return []string{"--proxy-transport", "container", "--proxy-image", proxyImage(t)}
 }
 
 var runIDPattern = regexp.MustCompile(`run-id=[0-9a-f]{12}`)
@@ -190,4 +218,34 @@ func TestGitHubTokenNeverEntersTheSandbox(t *testing.T) {
 		assert.Equal(t, code, exitSandboxError, "%v: %s", args, out)
 		assert.Check(t, is.Contains(errOut, "is a GitHub credential, which never enters the sandbox"), "%v", args)
 	}
+}
+
+// Private is the default network: the sandbox has no network of its own
+// (a direct connect is "network unreachable"), and the summary says so;
+// --network public opts out, and the summary says that too.
+func TestRunIsPrivateByDefault(t *testing.T) {
+	ws := workspace(t)
+	base := []string{"run", "--image", testimage.Toolbox(t), "--workspace", ws, "--user", "1000:1000", "--memory", "256m"}
+	dial := []string{"--", "/toolbox", "dial", "172.17.0.1:9"}
+
+	code, out, errOut := cli(context.Background(), nil, slices.Concat(base, privateArgs(t), dial)...)
+	assert.Check(t, is.Equal(code, 1), "stdout: %s\nstderr: %s", out, errOut)
+	assert.Check(t, is.Contains(errOut, "network=private (default)"))
+	assert.Check(t, is.Contains(errOut, "network is unreachable"))
+	assert.Check(t, is.Contains(errOut, "sandbox: network private (default) with an empty allowlist: the sandbox can reach no host; add --allow HOST (or a bundle such as @go), or opt out with --network public\n"))
+
+	code, _, errOut = cli(context.Background(), nil, slices.Concat(base, []string{"--network", "public"}, dial)...)
+	assert.Check(t, is.Contains(errOut, "network=public (from flag, opting out of the private default)"))
+	assert.Check(t, !strings.Contains(errOut, "network is unreachable"), "exit %d, stderr: %s", code, errOut)
+}
+
+// Where the default private mode cannot run, the error says how to opt out.
+func TestPrivateWithoutItsProxyImageSaysHowToOptOut(t *testing.T) {
+	ws := workspace(t)
+	code, out, errOut := cli(context.Background(), nil, "run", "--image", testimage.Toolbox(t), "--workspace", ws, "--user", "1000:1000",
+		"--proxy-transport", "container", "--proxy-image", "sandbox-action-test/absent:1", "--", "/toolbox", "echo", "ran")
+	assert.Check(t, is.Equal(code, exitSandboxError))
+	assert.Check(t, is.Equal(out, ""))
+	assert.Check(t, is.Contains(errOut, "the egress proxy runs in a container here (--proxy-transport), from image sandbox-action-test/absent:1, which this Docker host does not have"))
+	assert.Check(t, is.Contains(errOut, "or opt out of private mode (network private, default) with --network public"))
 }

@@ -63,7 +63,7 @@ func (o *runOptions) bind(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.user, "user", "u", "", "UID:GID to run as (default: the workspace owner; root's group and the Docker socket's group need --relax root)")
 	fs.StringVar(&o.name, "name", "", "container name (default: sandbox-RUNID)")
 	fs.BoolVar(&o.rm, "rm", true, "remove the container when it exits")
-	fs.StringVar(&o.network, "network", "", "network mode: public or private")
+	fs.StringVar(&o.network, "network", "", "network mode: private (the default: no network but the egress proxy's allowlist) or public (opts out: Docker's default bridge)")
 	fs.StringVar(&o.proxyImage, "proxy-image", plan.DefaultProxyImage, "image whose 'sandbox proxy' is the private-mode egress proxy")
 	fs.StringVar(&o.proxyTransport, "proxy-transport", transportAuto, "where the egress proxy runs: host (a child process; a local Linux daemon), container (the proxy image, on the default bridge) or auto")
 	fs.StringVar(&o.modelBaseURL, "model-base-url", "", "the agent's model API behind the credential gateway, e.g. a LiteLLM or corporate gateway (default: the vendor's API; https, or http to a loopback address); the real key goes there")

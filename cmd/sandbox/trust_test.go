@@ -90,7 +90,7 @@ func TestSandboxWritingTheConfigDoesNotWeakenTheNextRun(t *testing.T) {
 	code, _, errOut := cli(context.Background(), env, "trust", "--workspace", ws)
 	assert.Equal(t, code, 0, errOut)
 
-	code, _, errOut = cli(context.Background(), env, "run", "--workspace", ws, "--user", "1000:1000", "--",
+	code, _, errOut = cli(context.Background(), env, "run", "--workspace", ws, "--user", "1000:1000", "--network", "public", "--",
 		"/toolbox", "write", "/workspace/.github/sandbox.yml", "image: "+image+"\n"+weakening)
 	assert.Equal(t, code, 0, "the sandbox could not write its config: %s", errOut)
 

@@ -276,7 +276,7 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	}
 	// Inputs are this front door's flags.
 	for _, line := range slices.Concat(p.Summary(settings.Features), settings.ModelSummary(), settings.Egress.Summary()) {
-		a.report.settings = append(a.report.settings, strings.ReplaceAll(line, "(from flag)", "(from input)"))
+		a.report.settings = append(a.report.settings, strings.ReplaceAll(line, "(from flag", "(from input"))
 	}
 	for _, s := range a.report.settings {
 		fmt.Fprintln(a.log, s)

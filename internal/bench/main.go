@@ -136,13 +136,16 @@ func startupBench(ctx context.Context, c *client.Client, bin, ws string, n int, 
 	run := func(extra ...string) []string {
 		return slices.Concat([]string{bin, "run"}, sandboxArgs, extra, cmdArgs)
 	}
-	plain, err := hardened()
+	// Private is the default network: the public sides opt out, the
+	// private ones say so too.
+	public := []string{"--network", "public"}
+	plain, err := hardened(public...)
 	if err != nil {
 		return err
 	}
 	sides := []side{
 		{"docker run --rm", []string{"docker", "run", "--rm", testimage.ToolboxTag, "/toolbox", "echo", "hi"}},
-		{"sandbox run", run()},
+		{"sandbox run", run(public...)},
 		{"docker run (hardened)", plain},
 	}
 	if gvisor {
@@ -152,13 +155,13 @@ func startupBench(ctx context.Context, c *client.Client, bin, ws string, n int, 
 		if err != nil {
 			return err
 		}
-		gv, err := hardened("--type", "gvisor")
+		gv, err := hardened(slices.Concat(public, []string{"--type", "gvisor"})...)
 		if err != nil {
 			return err
 		}
 		sides = append(sides,
 			side{"docker run --rm (" + rt + ")", []string{"docker", "run", "--rm", "--runtime", rt, testimage.ToolboxTag, "/toolbox", "echo", "hi"}},
-			side{"sandbox run --type gvisor", run("--type", "gvisor")},
+			side{"sandbox run --type gvisor", run(slices.Concat(public, []string{"--type", "gvisor"})...)},
 			side{"docker run (hardened, gVisor)", gv})
 	}
 	if private {

@@ -70,6 +70,35 @@ func (e *Engine) Doctor(ctx context.Context, image string) []Check {
 	return checks
 }
 
+// PrivateCheck says whether the default network mode, private, can run on
+// this daemon: where its egress proxy would run (see TransportFacts.Choose)
+// and, for the container transport, whether proxyImage is there. binary is
+// the `sandbox` program the host transport would run.
+func (e *Engine) PrivateCheck(ctx context.Context, binary, proxyImage string) Check {
+	c := Check{Name: "network private (the default)"}
+	f, err := e.Facts(ctx, binary, "")
+	if err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	tr, err := f.Choose()
+	if err != nil {
+		c.Detail = err.Error()
+		return c
+	}
+	if tr.Name == spec.TransportHost {
+		c.OK, c.Detail = true, "the egress proxy runs on this host ("+tr.Reason+")"
+		return c
+	}
+	c.Detail = fmt.Sprintf("the egress proxy runs in a container (%s) from %s", tr.Reason, proxyImage)
+	if err := e.ensureImage(ctx, proxyImage, false); err != nil {
+		c.Detail += ", which is not present: build it (make image) or load it, or pass --proxy-image; or opt out of private mode with --network public"
+		return c
+	}
+	c.OK = true
+	return c
+}
+
 // GVisorChecks reports each registered gVisor runtime with its arguments
 // and the network modes it suits, then which one `--type gvisor` takes for
 // each mode, or why none fits and the daemon.json lines to add.

@@ -17,7 +17,7 @@ import (
 // Each call returns fresh pointers, so a caller cannot change the defaults.
 func Defaults() Settings {
 	return Settings{
-		Network: new(spec.Public),
+		Network: new(spec.Private),
 		Memory:  new(int64(4 * units.GiB)),
 		CPUs:    new(int64(2e9)),
 		Pids:    new(int64(512)),

@@ -89,5 +89,5 @@ type Relaxation struct {
 // String renders the relaxation for a log line:
 // "relax writable_root: the root filesystem is writable (from config .github/sandbox.yml)".
 func (x Relaxation) String() string {
-	return fmt.Sprintf("relax %s: %s (%s)", x.Name, x.Effect, x.Source.phrase())
+	return fmt.Sprintf("relax %s: %s (%s)", x.Name, x.Effect, x.Source.Phrase())
 }

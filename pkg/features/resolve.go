@@ -129,7 +129,7 @@ func (r *Resolved) check() error {
 	if r.Network == spec.Public && len(r.Allow) > 0 {
 		allow, network := r.Source(KeyAllow), r.Source(KeyNetwork)
 		if allow.Origin >= network.Origin {
-			return fmt.Errorf("egress allowlist (%s) needs network private, but network is public (%s)", allow.phrase(), network.phrase())
+			return fmt.Errorf("egress allowlist (%s) needs network private, but network is public (%s)", allow.Phrase(), network.Phrase())
 		}
 		// A stronger layer that chose the public network overrides the
 		// weaker layer's network settings as a whole, allowlist included.
@@ -137,7 +137,7 @@ func (r *Resolved) check() error {
 		r.sources[KeyAllow] = network
 	}
 	if isRoot(r.User) && !r.Relax.Root {
-		return fmt.Errorf("user %q (%s) is root: also relax root (--relax root, or root: true under relax in the config file)", r.User, r.Source(KeyUser).phrase())
+		return fmt.Errorf("user %q (%s) is root: also relax root (--relax root, or root: true under relax in the config file)", r.User, r.Source(KeyUser).Phrase())
 	}
 	return nil
 }
@@ -167,7 +167,7 @@ func (r *Resolved) Fit(h Host) error {
 		return nil
 	}
 	if src := r.Source(KeyCPUs); src.Origin >= FromConfig {
-		return fmt.Errorf("cpus %s (%s) is more than the %d CPUs this Docker host has", FormatCPUs(r.CPUs), src.phrase(), h.NCPU)
+		return fmt.Errorf("cpus %s (%s) is more than the %d CPUs this Docker host has", FormatCPUs(r.CPUs), src.Phrase(), h.NCPU)
 	}
 	r.CPUs = limit
 	r.sources[KeyCPUs] = Source{Origin: FromHost}
@@ -228,5 +228,11 @@ func (r *Resolved) Summary() []string {
 }
 
 func (r *Resolved) line(key, value string) string {
-	return fmt.Sprintf("%s=%s (%s)", key, value, r.Source(key).phrase())
+	src := r.Source(key).Phrase()
+	if key == KeyNetwork && r.Network == spec.Public {
+		// Private is the default (see Defaults): a public run says that
+		// it opted out, and who chose to.
+		src += ", opting out of the private default"
+	}
+	return fmt.Sprintf("%s=%s (%s)", key, value, src)
 }

@@ -8,6 +8,7 @@ import (
 
 	units "github.com/docker/go-units"
 	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
 	"gotest.tools/v3/golden"
 
 	"github.com/org/sandbox-action/pkg/gvisor"
@@ -270,9 +271,9 @@ func TestResolveErrors(t *testing.T) {
 			wantErr: "egress allowlist (from config c.yml) needs network private, but network is public (from config c.yml)",
 		},
 		{
-			name:    "allowlist with the default public network",
-			in:      Input{Flags: Layer{Settings: Settings{Image: new("img"), Allow: []string{"a.example.com"}}}},
-			wantErr: "egress allowlist (from flag) needs network private, but network is public (default)",
+			name:    "allowlist with public network from a flag",
+			in:      Input{Flags: Layer{Settings: Settings{Image: new("img"), Network: new(spec.Public), Allow: []string{"a.example.com"}}}},
+			wantErr: "egress allowlist (from flag) needs network private, but network is public (from flag)",
 		},
 		{
 			name:    "root user without relax",
@@ -355,6 +356,7 @@ func TestFitRuntime(t *testing.T) {
 		registered []gvisor.Runtime
 		want       string
 		wantErr    []string
+		notWantErr string
 	}{
 		{name: "standard needs nothing", typ: "standard", network: spec.Public, want: ""},
 		{name: "standard on runc", typ: "standard", network: spec.Public, registered: []gvisor.Runtime{runc}, want: ""},
@@ -367,11 +369,28 @@ func TestFitRuntime(t *testing.T) {
 		{
 			name: "gvisor absent", typ: "gvisor", network: spec.Public, registered: []gvisor.Runtime{runc},
 			wantErr: []string{
-				`sandbox type "gvisor" (network public): no registered gVisor runtime suits a sandbox on a Docker network (this Docker daemon has none)`,
+				`sandbox type "gvisor" (network public, from flag): no registered gVisor runtime suits a sandbox on a Docker network (this Docker daemon has none)`,
 				`apt-get install runsc`,
 				"\"runsc-host\": {\n      \"path\": \"/usr/bin/runsc\"",
 				`or choose --type standard`,
 			},
+		},
+		{
+			// Private by default: the bridged runtime would run the sandbox
+			// in public mode, so the error offers that way out too.
+			name: "gvisor private by default without a runtime for it", typ: "gvisor",
+			registered: []gvisor.Runtime{runc, rt("runsc-host", "/usr/bin/runsc", "--network=host")},
+			wantErr: []string{
+				`sandbox type "gvisor" (network private, default): no registered gVisor runtime suits a sandbox without a network`,
+				`"--network=none",`,
+				"or choose --type standard, or opt out of private mode with --network public (it runs under runsc-host)",
+			},
+		},
+		{
+			// No gVisor at all: public mode would not help, so it is not offered.
+			name: "gvisor private absent", typ: "gvisor", network: spec.Private, registered: []gvisor.Runtime{runc},
+			wantErr:    []string{`(network private, from flag)`, `or choose --type standard`},
+			notWantErr: "--network public",
 		},
 		{
 			name: "gvisor only without network", typ: "gvisor", network: spec.Public, registered: []gvisor.Runtime{runc, isolated},
@@ -382,12 +401,19 @@ func TestFitRuntime(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Resolve(Input{Flags: Layer{Type: tc.typ, Settings: Settings{Image: new("img"), Network: new(tc.network)}}})
+			flags := Layer{Type: tc.typ, Settings: Settings{Image: new("img")}}
+			if tc.network != "" {
+				flags.Settings.Network = new(tc.network)
+			}
+			r, err := Resolve(Input{Flags: flags})
 			assert.NilError(t, err)
 			err = r.Fit(Host{Runtimes: tc.registered, NCPU: 2})
 			if len(tc.wantErr) > 0 {
 				for _, w := range tc.wantErr {
 					assert.ErrorContains(t, err, w)
+				}
+				if tc.notWantErr != "" {
+					assert.Check(t, !strings.Contains(err.Error(), tc.notWantErr), "%v", err)
 				}
 				return
 			}
@@ -439,7 +465,7 @@ func TestFit(t *testing.T) {
 		},
 		{
 			name: "runtime missing", flags: Layer{Type: "gvisor"}, host: Host{Runtimes: runc, NCPU: 2},
-			wantErr: `sandbox type "gvisor" (network public): no registered gVisor runtime suits`,
+			wantErr: `sandbox type "gvisor" (network private, default): no registered gVisor runtime suits`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -537,6 +563,28 @@ func TestSummary(t *testing.T) {
 	assert.NilError(t, err)
 	assert.NilError(t, r.Fit(Host{Runtimes: []gvisor.Runtime{rt("runc")}, NCPU: 1}))
 	golden.Assert(t, strings.Join(r.Summary(), "\n")+"\n", "summary-defaults.golden")
+}
+
+// Private is the default network: a public run's summary says it opted
+// out, and where that choice came from.
+func TestSummarySaysPublicOptsOut(t *testing.T) {
+	img := Settings{Image: new("img")}
+	for _, tc := range []struct {
+		in   Input
+		want string
+	}{
+		{Input{Flags: Layer{Settings: Settings{Image: new("img"), Network: new(spec.Public)}}},
+			"network=public (from flag, opting out of the private default)"},
+		{Input{Flags: Layer{Settings: img}, Config: Layer{Settings: Settings{Network: new(spec.Public)}}, ConfigName: ".github/sandbox.yml"},
+			"network=public (from config .github/sandbox.yml, opting out of the private default)"},
+		{Input{Flags: Layer{Settings: Settings{Image: new("img"), Network: new(spec.Private)}}},
+			"network=private (from flag)"},
+		{Input{Flags: Layer{Settings: img}}, "network=private (default)"},
+	} {
+		r, err := Resolve(tc.in)
+		assert.NilError(t, err)
+		assert.Check(t, is.Contains(r.Summary(), tc.want))
+	}
 }
 
 // The catalog as a person sees it in help texts; the golden file is the

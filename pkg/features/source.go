@@ -45,8 +45,8 @@ func (s Source) String() string {
 	return kind + " " + s.Name
 }
 
-// phrase is the source as shown after a value: "default", "from bundle small".
-func (s Source) phrase() string {
+// Phrase is the source as shown after a value: "default", "from bundle small".
+func (s Source) Phrase() string {
 	switch s.Origin {
 	case FromDefault:
 		return "default"

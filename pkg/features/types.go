@@ -88,7 +88,13 @@ func (r *Resolved) fitRuntime(registered []gvisor.Runtime) error {
 	if t.GVisor {
 		picked, err := gvisor.Pick(registered, RuntimeNeed(r.Network))
 		if err != nil {
-			return fmt.Errorf("sandbox type %q (network %s): %w; or choose --type %s", t.Name, r.Network, err, DefaultType)
+			err = fmt.Errorf("sandbox type %q (network %s, %s): %w; or choose --type %s", t.Name, r.Network, r.Source(KeyNetwork).Phrase(), err, DefaultType)
+			if public, perr := gvisor.Pick(registered, RuntimeNeed(spec.Public)); r.Network == spec.Private && perr == nil {
+				// A runtime for the bridge is there: opting out of
+				// private mode is the other way to run under gVisor.
+				err = fmt.Errorf("%w, or opt out of private mode with --network public (it runs under %s)", err, public.Name)
+			}
+			return err
 		}
 		r.Type.Runtime = picked.Name
 		return nil

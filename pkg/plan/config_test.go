@@ -146,14 +146,14 @@ func TestEnvFileInTheWorkspaceMayNotCopyHostValues(t *testing.T) {
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	inside := filepath.Join(ws, ".env")
 	assert.NilError(t, os.WriteFile(inside, []byte("A=1\nHOST_SECRET\n"), 0o644))
-	_, _, err := Make(context.Background(), Request{Workspace: ws, EnvFiles: []string{inside}, Command: []string{"x"}, LookupEnv: lookup}, nil)
+	_, _, err := Make(context.Background(), Request{Workspace: ws, EnvFiles: []string{inside}, Command: []string{"x"}, LookupEnv: lookup, Egress: onHost}, nil)
 	assert.Check(t, is.ErrorContains(err, "HOST_SECRET copies a value from your environment, which an env file inside the workspace"))
 
 	// NAME=VALUE lines inside, and any line outside, are fine.
 	assert.NilError(t, os.WriteFile(inside, []byte("A=1\n"), 0o644))
 	outside := filepath.Join(t.TempDir(), "env")
 	assert.NilError(t, os.WriteFile(outside, []byte("HOST_SECRET\n"), 0o644))
-	p, _, err := Make(context.Background(), Request{Workspace: ws, EnvFiles: []string{inside, outside}, Command: []string{"x"}, LookupEnv: lookup}, nil)
+	p, _, err := Make(context.Background(), Request{Workspace: ws, EnvFiles: []string{inside, outside}, Command: []string{"x"}, LookupEnv: lookup, Egress: onHost}, nil)
 	assert.NilError(t, err)
 	got := map[string]string{}
 	for _, e := range p.Run.Sandbox.Env {

@@ -59,6 +59,7 @@ func TestMakeReadsImageLabelsOnlyWhenNeeded(t *testing.T) {
 				NoConfig:  true,
 				Flags:     features.Layer{Settings: features.Settings{Image: new("agents:1")}},
 				Agent:     AgentChoice{Name: tc.agent, Prompt: "review"},
+				Egress:    onHost,
 				ImageLabels: func(_ context.Context, image string) (map[string]string, error) {
 					asked = append(asked, image)
 					return tc.labels, tc.err

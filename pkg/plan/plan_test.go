@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -50,6 +52,10 @@ func env(s spec.RunSpec, name string) (spec.EnvVar, bool) {
 
 // hostEgress is the host transport as the CLI gives it.
 var hostEgress = Egress{Transport: spec.TransportHost, Dir: "/tmp", Binary: "/usr/local/bin/sandbox"}
+
+// onHost is an EgressFunc that places the proxy as hostEgress says, as the
+// CLI does for a local daemon.
+func onHost(context.Context, Settings) (Egress, error) { return hostEgress, nil }
 
 // proxyEnvOf is the environment of the run's proxy, in either transport.
 func proxyEnvOf(r spec.Run) spec.RunSpec {
@@ -276,4 +282,55 @@ func TestSummaryNamesTheRealUser(t *testing.T) {
 		assert.NilError(t, err)
 		assert.Check(t, is.Contains(strings.Join(p.Summary(in.Resolved), ", "), tc.want))
 	}
+}
+
+// Private is the default network: a plain command gets a proxy placed, and
+// the notice says how to allow hosts or opt out. Bad input is refused
+// before the daemon is asked where the proxy runs.
+func TestMakeIsPrivateByDefault(t *testing.T) {
+	asked := 0
+	place := func(ctx context.Context, s Settings) (Egress, error) { asked++; return onHost(ctx, s) }
+	req := Request{
+		Workspace: t.TempDir(),
+		NoConfig:  true,
+		Flags:     features.Layer{Settings: features.Settings{Image: new("tools:1")}},
+		Command:   []string{"make", "test"},
+		Egress:    place,
+	}
+	p, s, err := Make(context.Background(), req, nil)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(s.Features.Network, spec.Private))
+	assert.Check(t, is.Equal(asked, 1))
+	assert.Check(t, is.Equal(p.Run.Sandbox.Network.Mode, spec.Private))
+	assert.Check(t, p.Run.Sandbox.Egress != nil && p.Run.Sandbox.Egress.Proxy)
+	assert.Check(t, is.Contains(strings.Join(p.Notices, "\n"),
+		"network private (default) with an empty allowlist: the sandbox can reach no host; add --allow HOST (or a bundle such as @go), or opt out with --network public"))
+
+	// Opting out: no proxy, nothing asked.
+	asked = 0
+	req.Flags.Settings.Network = new(spec.Public)
+	p, _, err = Make(context.Background(), req, nil)
+	assert.NilError(t, err)
+	assert.Check(t, is.Equal(asked, 0))
+	assert.Check(t, p.Run.Sandbox.Egress == nil)
+
+	for _, bad := range []func(*Request){
+		func(r *Request) { r.Flags.Settings.Image = new("-v") },
+		func(r *Request) { r.Env = []string{"GITHUB_TOKEN=ghs_x"} },
+		func(r *Request) { r.Command = nil },
+	} {
+		asked = 0
+		r := req
+		r.Flags.Settings.Network = nil
+		bad(&r)
+		_, _, err := Make(context.Background(), r, nil)
+		assert.Check(t, err != nil)
+		assert.Check(t, is.Equal(asked, 0), "the daemon was asked before %v was refused", err)
+	}
+
+	// What the daemon says is the error when the input is fine.
+	req.Flags.Settings.Network = nil
+	req.Egress = func(context.Context, Settings) (Egress, error) { return Egress{}, errors.New("no daemon") }
+	_, _, err = Make(context.Background(), req, nil)
+	assert.Check(t, is.Error(err, "no daemon"))
 }

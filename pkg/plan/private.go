@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/org/sandbox-action/pkg/egress"
+	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -88,7 +89,9 @@ func egressRun(p *Plan, in Input) error {
 		return nil
 	}
 	if private && len(cmd.Allow) == 0 {
-		p.Notices = append(p.Notices, "private mode with an empty allowlist: the sandbox can reach no host (add --allow HOST)")
+		p.Notices = append(p.Notices, fmt.Sprintf(
+			"network private (%s) with an empty allowlist: the sandbox can reach no host; add --allow HOST (or a bundle such as @go), or opt out with --network public",
+			in.Resolved.Source(features.KeyNetwork).Phrase()))
 	}
 	if !private {
 		// The gateway alone: the proxy's listener serves nothing the

@@ -156,6 +156,13 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 			return Plan{}, s, err
 		}
 		if s.Features.Network == spec.Private || a != nil {
+			// Bad input is reported before the daemon is asked where the
+			// proxy runs and what the image runs (a private run, the
+			// default, asks even for a plain command): assemble once with
+			// a stand-in placement.
+			if _, err := Assemble(req, standIn(s)); err != nil {
+				return Plan{}, s, err
+			}
 			if s.Egress, err = req.Egress(ctx, s); err != nil {
 				return Plan{}, s, err
 			}
@@ -163,6 +170,13 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 	}
 	p, err := Assemble(req, s)
 	return p, s, err
+}
+
+// standIn is s with a host-transport placement of the proxy, for checking
+// a request before the daemon is asked for the real one.
+func standIn(s Settings) Settings {
+	s.Egress = Egress{Transport: spec.TransportHost, Dir: os.TempDir(), Binary: "/sandbox"}
+	return s
 }
 
 // Resolve reads the workspace and the config file and applies precedence.

@@ -74,7 +74,10 @@ var inputTable = []input{
 		in.trigger = v
 		return nil
 	}},
-	{name: "network", def: "private", setting: features.KeyNetwork},
+	// No default here: private is the default of every front door
+	// (features.Defaults), and a config file's network.mode applies when
+	// the input is not given.
+	{name: "network", setting: features.KeyNetwork},
 	{name: "allow", setting: features.KeyAllow, list: true},
 	{name: "sandbox-type", setting: features.KeyType},
 	{name: "bundle", setting: features.KeyBundle},

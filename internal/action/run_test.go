@@ -254,3 +254,14 @@ func TestWorkflowDispatchTaskOnAPullRequestKeepsItsStatusComment(t *testing.T) {
 	assert.Check(t, is.Len(h.gh.Reviews(repo, 2), 0), "a task posts no review")
 	assert.Check(t, is.Contains(h.out.String(), "Explain the change."))
 }
+
+// Private is the default: without the network input the base branch's
+// config decides, and a config that opts out is named in the settings.
+func TestNetworkComesFromTheConfigWithoutTheInput(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	delete(h.env, "INPUT_NETWORK")
+	h.agent("claude-anchorable.jsonl", "network: {mode: public}\n")
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	assert.Check(t, is.Equal(h.outputs()["network"], "public"))
+	assert.Check(t, is.Contains(h.out.String(), "network=public (from config .github/sandbox.yml, opting out of the private default)"))
+}

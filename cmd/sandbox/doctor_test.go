@@ -19,8 +19,10 @@ func TestDoctor(t *testing.T) {
 	for _, want := range []string{"✓ daemon: Docker ", "Engine API 1.", "✓ image: " + image, "✓ runtimes: ", "runc", "✓ disk: ",
 		"✓ network private (the default): the egress proxy runs ",
 		// .ci/run registers gVisor (make gvisor), so doctor finds it.
-		"✓ gvisor runtime: runsc-host (/usr/bin/runsc --network=host --host-uds=open --oci-seccomp): suits public, private\n",
+		"✓ gvisor runtime: runsc (/usr/bin/runsc --network=none --host-uds=open --oci-seccomp): suits private; ",
+		"✓ gvisor runtime: runsc-host (/usr/bin/runsc --network=host --host-uds=open --oci-seccomp): suits public, private; proxy transports: host and container\n",
 		"✓ --type gvisor, network public: runs under runsc-host\n",
+		"✓ --type gvisor, network private: runs under runsc\n",
 	} {
 		assert.Check(t, is.Contains(out, want))
 	}

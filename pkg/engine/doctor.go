@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -99,12 +100,16 @@ func (e *Engine) PrivateCheck(ctx context.Context, binary, proxyImage string) Ch
 	return c
 }
 
-// GVisorChecks reports each registered gVisor runtime with its arguments
-// and the network modes it suits, then which one `--type gvisor` takes for
-// each mode, or why none fits and the daemon.json lines to add.
+// GVisorChecks reports each registered gVisor runtime (or that there is
+// none) with its arguments, the network modes it suits and whether the
+// proxy transports reach it, then which one `--type gvisor` takes for each
+// mode, or why none fits and the daemon.json lines to add.
 func GVisorChecks(registered []gvisor.Runtime) []Check {
 	modes := []spec.NetworkMode{spec.Public, spec.Private}
 	var checks []Check
+	if !slices.ContainsFunc(registered, gvisor.Runtime.IsGVisor) {
+		checks = append(checks, Check{Name: "gvisor runtime", Detail: "none registered", Optional: true})
+	}
 	for _, r := range registered {
 		if !r.IsGVisor() {
 			continue
@@ -124,6 +129,13 @@ func GVisorChecks(registered []gvisor.Runtime) []Check {
 		}
 		if c := f.Caveat(); c != "" {
 			detail += "; " + c
+		}
+		// Both transports put the proxy's and the gateway's sockets on a
+		// host mount (see TransportFacts.RuntimeReachesSockets).
+		if (TransportFacts{Runtime: r}).RuntimeReachesSockets() == nil {
+			detail += "; proxy transports: host and container"
+		} else {
+			detail += "; proxy transports: neither (both need --host-uds=open)"
 		}
 		checks = append(checks, Check{Name: "gvisor runtime", OK: len(suits) > 0, Detail: detail, Optional: true})
 	}

@@ -10,7 +10,7 @@ import (
 // Need is what a sandbox asks of its runtime.
 type Need struct {
 	// Network is set when the sandbox joins a Docker network (the default
-	// bridge, or a per-run network) and talks over it.
+	// bridge) and talks over it.
 	Network bool
 	// Sockets is set when the sandbox connects to unix sockets bind-mounted
 	// from the host (the egress proxy's and the credential gateway's).

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -94,6 +95,9 @@ func TestActionAndPrintedCommandCreateTheSameSandbox(t *testing.T) {
 	assert.NilError(t, err, "%s: %s", line, stderrOf(err))
 	id := strings.TrimSpace(string(idOut))
 	c := testimage.NewClient(t)
+	// The container and the volume docker made for its mount, as the
+	// pasted line alone leaves them.
+	t.Cleanup(func() { gcRun(t, runIDOf(string(script))) })
 	t.Cleanup(func() { _, _ = c.ContainerRemove(context.Background(), id, client.ContainerRemoveOptions{Force: true}) })
 	ins, err := c.ContainerInspect(context.Background(), id, client.ContainerInspectOptions{})
 	assert.NilError(t, err)
@@ -156,6 +160,14 @@ func normalise(in container.InspectResponse) container.InspectResponse {
 	for i, m := range host.Mounts {
 		if m.Target == spec.SocketDir {
 			host.Mounts[i].Source = "VOLUME"
+			if o := m.VolumeOptions; o != nil {
+				vo := *o
+				vo.Labels = maps.Clone(o.Labels)
+				for _, k := range []string{spec.LabelRunID, spec.LabelCreatedBy, spec.LabelOrigin} {
+					delete(vo.Labels, k)
+				}
+				host.Mounts[i].VolumeOptions = &vo
+			}
 		}
 	}
 	host.Binds = slices.DeleteFunc(slices.Clone(in.HostConfig.Binds), func(b string) bool { return strings.Contains(b, ":/context") })

@@ -203,6 +203,11 @@ func assertNothingLeft(t *testing.T, runID string) {
 		if n := len(cs.Items) + len(ns.Items) + len(vs.Items); n > 0 {
 			return poll.Continue("%d objects of run %s remain", n, runID)
 		}
+		// The run's volume by its default name: one docker made without
+		// labels would escape the filter above.
+		if _, err := c.VolumeInspect(context.Background(), "sandbox-"+runID+"-egress", client.VolumeInspectOptions{}); err == nil {
+			return poll.Continue("volume sandbox-%s-egress remains", runID)
+		}
 		return poll.Success()
 	}, poll.WithTimeout(time.Second))
 }

@@ -40,6 +40,7 @@ type Client interface {
 	NetworkList(context.Context, client.NetworkListOptions) (client.NetworkListResult, error)
 	VolumeCreate(context.Context, client.VolumeCreateOptions) (client.VolumeCreateResult, error)
 	VolumeList(context.Context, client.VolumeListOptions) (client.VolumeListResult, error)
+	VolumeInspect(context.Context, string, client.VolumeInspectOptions) (client.VolumeInspectResult, error)
 	VolumeRemove(context.Context, string, client.VolumeRemoveOptions) (client.VolumeRemoveResult, error)
 }
 

@@ -115,6 +115,7 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	objs = append(objs, e.strayVolumes(ctx, objs, o.RunID)...)
 	var removed []Object
 	var errs []error
 	alive := map[string]bool{}
@@ -147,6 +148,62 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 		errs = append(errs, err)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// strayVolumes finds the socket volumes of the runs in objs (and of runID)
+// that carry no labels: docker makes a volume that a container's mount
+// names when it does not exist, and before volume mounts carried the run's
+// labels it made it without them (a pasted docker run line, a container
+// created before the run's volume). They are found by name, the run's
+// sandbox container's with spec.VolumeName or the default one, and taken
+// only when unlabelled or labelled as that run's.
+func (e *Engine) strayVolumes(ctx context.Context, objs []Object, runID string) []Object {
+	have := map[string]bool{}
+	type candidate struct {
+		name string
+		run  Object
+	}
+	var cands []candidate
+	if runID != "" {
+		run := Object{RunID: runID}
+		for _, o := range objs {
+			if o.RunID == runID && o.Workspace != "" {
+				// A live run's volume stays with the rest of the run.
+				run.Workspace = o.Workspace
+			}
+		}
+		cands = append(cands, candidate{spec.VolumeName("sandbox-" + runID), run})
+	}
+	for _, o := range objs {
+		switch {
+		case o.Kind == "volume":
+			have[o.Name] = true
+		case o.Kind == "container" && o.Labels[spec.LabelRole] == spec.RoleSandbox && o.RunID != "":
+			cands = append(cands,
+				candidate{spec.VolumeName(o.Name), o},
+				candidate{spec.VolumeName("sandbox-" + o.RunID), o})
+		}
+	}
+	var out []Object
+	for _, c := range cands {
+		if have[c.name] {
+			continue
+		}
+		have[c.name] = true
+		v, err := e.c.VolumeInspect(ctx, c.name, client.VolumeInspectOptions{})
+		if err != nil {
+			continue // none by that name (or the daemon will say so again on removal)
+		}
+		if id := v.Volume.Labels[spec.LabelRunID]; id != "" && id != c.run.RunID {
+			continue
+		}
+		created, _ := time.Parse(time.RFC3339, v.Volume.CreatedAt)
+		out = append(out, Object{
+			Kind: "volume", ID: c.name, Name: c.name, RunID: c.run.RunID, Workspace: c.run.Workspace,
+			Created: created, Labels: v.Volume.Labels,
+		})
+	}
+	return out
 }
 
 // socketDirPattern names a host transport's socket directory.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -473,4 +474,72 @@ func gcRemovesWhatAKilledPrivateRunLeft(t *testing.T, e *Engine, c *client.Clien
 	assert.NilError(t, err)
 	assert.Check(t, hasRun(removed, runID), "gc removed %+v", removed)
 	assertNothingLeft(t, c, runID)
+}
+
+// Docker makes the volume a container's mount names when it does not exist
+// yet: a pasted docker run line without its docker volume create, a
+// container created before the run's volume. Such a volume is still the
+// run's, found by its label and removed with the run; one that an older
+// version left without labels is found by its name.
+func TestRunVolumeMadeByDockerIsRemovedWithTheRun(t *testing.T) {
+	e, c := newTestEngine(t)
+	ctx := context.Background()
+	removeVolume := func(t *testing.T, name string) {
+		t.Cleanup(func() { _, _ = c.VolumeRemove(context.Background(), name, client.VolumeRemoveOptions{Force: true}) })
+	}
+	volumeGone := func(t *testing.T, name string) {
+		t.Helper()
+		_, err := c.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
+		assert.Check(t, cerrdefs.IsNotFound(err), "volume %s left behind (%v)", name, err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		spec func(p plan.Plan) spec.RunSpec
+	}{
+		{"for the sandbox", func(p plan.Plan) spec.RunSpec { return p.Run.Sandbox }},
+		{"for the proxy", func(p plan.Plan) spec.RunSpec { return *p.Run.Proxy }},
+	} {
+		t.Run("made "+tc.name+" and removed by a cancelled run's cleanup", func(t *testing.T) {
+			p := buildPrivate(t, privateInput(t, spec.TransportContainer, nil, features.Settings{}, "/toolbox", "echo"))
+			vol := p.Run.Sandbox.Egress.Source
+			removeVolume(t, vol)
+			s := tc.spec(p)
+			cfg, hc, nc := s.EngineConfig()
+			_, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, NetworkingConfig: nc, Name: s.Name})
+			assert.NilError(t, err)
+			v, err := c.VolumeInspect(ctx, vol, client.VolumeInspectOptions{})
+			assert.NilError(t, err, "docker made no volume for the mount")
+			assert.Check(t, is.Equal(v.Volume.Labels[spec.LabelRunID], s.RunID), "labels %v", v.Volume.Labels)
+
+			assert.NilError(t, e.removeRun(s.RunID))
+			assertNothingLeft(t, c, s.RunID)
+			volumeGone(t, vol)
+		})
+	}
+
+	t.Run("left without labels and removed by gc", func(t *testing.T) {
+		runID := randomID(t)
+		vol := spec.VolumeName("sandbox-" + runID)
+		removeVolume(t, vol)
+		_, err := c.VolumeCreate(ctx, client.VolumeCreateOptions{Name: vol})
+		assert.NilError(t, err)
+		removed, err := e.GC(ctx, GCOptions{RunID: runID})
+		assert.NilError(t, err)
+		assert.Check(t, hasRun(removed, runID), "gc removed %+v", removed)
+		volumeGone(t, vol)
+
+		// A volume of the name gc guesses that another run's label claims
+		// is not touched.
+		runID = randomID(t)
+		vol = spec.VolumeName("sandbox-" + runID)
+		removeVolume(t, vol)
+		_, err = c.VolumeCreate(ctx, client.VolumeCreateOptions{Name: vol, Labels: map[string]string{spec.LabelRunID: randomID(t)}})
+		assert.NilError(t, err)
+		removed, err = e.GC(ctx, GCOptions{RunID: runID})
+		assert.NilError(t, err)
+		assert.Check(t, is.Len(removed, 0), "gc removed %+v", removed)
+		_, err = c.VolumeInspect(ctx, vol, client.VolumeInspectOptions{})
+		assert.Check(t, err, "gc removed another run's volume")
+	})
 }

@@ -116,7 +116,7 @@ func egressRun(p *Plan, in Input) error {
 		}
 		p.Run.HostProxy = &spec.HostProxy{Binary: in.Egress.Binary, Dir: dir, Args: cmd.Args(), Env: proxyEnv}
 	case spec.TransportContainer:
-		e.Source = s.Name + "-egress"
+		e.Source = spec.VolumeName(s.Name)
 		e.Volume = true
 		image := in.ProxyImage
 		if image == "" {

@@ -118,12 +118,11 @@ func (s RunSpec) egressOptions(e Egress) []option {
 	dir := mount.Mount{Type: mount.TypeBind, Source: e.Source, Target: SocketDir, ReadOnly: ro}
 	if e.Volume {
 		dir.Type = mount.TypeVolume
-		if ro {
-			// The sandbox's image must not copy its own files into the
-			// run's volume.
-			// DriverConfig as docker run sends it, so inspect shows the same.
-			dir.VolumeOptions = &mount.VolumeOptions{NoCopy: true, DriverConfig: &mount.Driver{}}
-		}
+		// DriverConfig as docker run sends it, so inspect shows the same.
+		dir.VolumeOptions = &mount.VolumeOptions{Labels: s.volumeLabels(), DriverConfig: &mount.Driver{}}
+		// The sandbox's image must not copy its own files into the run's
+		// volume.
+		dir.VolumeOptions.NoCopy = ro
 	}
 	addMount(dir)
 	if !s.forwarded() {

@@ -49,3 +49,25 @@ func (s RunSpec) role() string {
 	}
 	return s.Role
 }
+
+// volumeLabels are the labels of the run's socket volume as s knows them.
+// The volume's mounts carry them too: docker creates a volume a container
+// names that does not exist yet, and gives it the mount's labels, so even
+// a volume made that way (a pasted docker run line without its docker
+// volume create) is found by its run's label and removed with the run.
+func (s RunSpec) volumeLabels() map[string]string {
+	labels := maps.Clone(s.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelRunID] = s.RunID
+	labels[LabelRole] = RoleVolume
+	labels[LabelWorkspace] = s.workspaceSource()
+	if s.Origin != "" {
+		labels[LabelOrigin] = s.Origin
+	}
+	if s.CreatedBy != "" {
+		labels[LabelCreatedBy] = s.CreatedBy
+	}
+	return labels
+}

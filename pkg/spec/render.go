@@ -2,7 +2,9 @@ package spec
 
 import (
 	"encoding/csv"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
@@ -70,8 +72,13 @@ func mountValue(m mount.Mount) string {
 	if m.ReadOnly {
 		fields = append(fields, "readonly")
 	}
-	if m.VolumeOptions != nil && m.VolumeOptions.NoCopy {
-		fields = append(fields, "volume-nocopy")
+	if o := m.VolumeOptions; o != nil {
+		if o.NoCopy {
+			fields = append(fields, "volume-nocopy")
+		}
+		for _, k := range slices.Sorted(maps.Keys(o.Labels)) {
+			fields = append(fields, "volume-label="+k+"="+o.Labels[k])
+		}
 	}
 	var b strings.Builder
 	w := csv.NewWriter(&b)

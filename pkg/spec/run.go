@@ -12,6 +12,10 @@ import (
 // RoleVolume is the role label value of a run's socket volume.
 const RoleVolume = "volume"
 
+// VolumeName is the name of the socket volume of the run whose sandbox
+// container is called sandbox.
+func VolumeName(sandbox string) string { return sandbox + "-egress" }
+
 // Transports: where a run's egress proxy runs.
 const (
 	// TransportHost runs `sandbox proxy` as a child process of the caller,
@@ -113,22 +117,7 @@ func (r Run) Validate() error {
 }
 
 // VolumeLabels are the labels of the run's socket volume.
-func (r Run) VolumeLabels() map[string]string {
-	labels := maps.Clone(r.Sandbox.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[LabelRunID] = r.Sandbox.RunID
-	labels[LabelRole] = RoleVolume
-	labels[LabelWorkspace] = r.Sandbox.workspaceSource()
-	if r.Sandbox.Origin != "" {
-		labels[LabelOrigin] = r.Sandbox.Origin
-	}
-	if r.Sandbox.CreatedBy != "" {
-		labels[LabelCreatedBy] = r.Sandbox.CreatedBy
-	}
-	return labels
-}
+func (r Run) VolumeLabels() map[string]string { return r.Sandbox.volumeLabels() }
 
 // VolumeOptions are the local driver's options for the run's socket
 // volume: a small tmpfs owned by the proxy's user, which others may only

@@ -95,41 +95,61 @@ func (p *process) exitCode(t *testing.T, d time.Duration) int {
 	}
 }
 
+// Every signal that stops a run cleans up the same way in every network
+// mode and proxy transport: the agent is asked to stop, everything the run
+// created (containers, the run's volume, the host transport's socket
+// directory) is removed within the budget, and sandbox exits 128+N.
 func TestSignalsStopAndRemoveEverythingWithinBudget(t *testing.T) {
-	for _, tc := range []struct {
+	signals := []struct {
 		name     string
 		sig      syscall.Signal
-		args     []string
 		wantCode int
 	}{
-		{"SIGINT public", syscall.SIGINT, public, 130},
-		{"SIGTERM public", syscall.SIGTERM, public, 143},
+		{"SIGINT", syscall.SIGINT, 130},
+		{"SIGTERM", syscall.SIGTERM, 143},
 		// A closed terminal or a dropped SSH session sends SIGHUP; Ctrl-\
 		// sends SIGQUIT. Both used to kill sandbox with the container left
 		// running.
-		{"SIGHUP public", syscall.SIGHUP, public, 129},
-		{"SIGQUIT public", syscall.SIGQUIT, public, 131},
-		{"SIGTERM private", syscall.SIGTERM, []string{"--network", "private", "--proxy-image", proxyImage(t)}, 143},
+		{"SIGHUP", syscall.SIGHUP, 129},
+		{"SIGQUIT", syscall.SIGQUIT, 131},
+	}
+	networks := []struct {
+		name string
+		args []string
+	}{
+		{"public", public},
 		// No --network: private, the default, with the proxy on the host.
-		{"SIGINT default", syscall.SIGINT, nil, 130},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--image", testimage.Toolbox(t)}, tc.args...)
-			p := start(t, append(args, "--", "/toolbox", "trap")...)
-			id := p.runID(t)
-			p.stdout.waitFor(t, regexp.MustCompile("ready"), 30*time.Second)
-			sent := time.Now()
-			assert.NilError(t, p.cmd.Process.Signal(tc.sig))
-			code := p.exitCode(t, engine.CleanupBudget+2*time.Second)
-			took := time.Since(sent)
-			assert.Equal(t, code, tc.wantCode, "stderr:\n%s", p.stderr)
-			// One message says what happened, once.
-			assert.Equal(t, strings.Count(p.stderr.String(), "stopped and removed"), 1, "stderr:\n%s", p.stderr)
-			assert.Assert(t, took < engine.CleanupBudget, "cleanup took %s", took)
-			// The agent was asked to stop, not killed outright.
-			assert.Assert(t, strings.Contains(p.stdout.String(), "got "), "stdout: %s", p.stdout)
-			assertNothingLeft(t, id)
-		})
+		{"default", nil},
+		{"private host", []string{"--network", "private", "--proxy-transport", "host"}},
+		{"private container", []string{"--network", "private", "--proxy-transport", "container", "--proxy-image", proxyImage(t)}},
+	}
+	for _, nw := range networks {
+		for _, sg := range signals {
+			t.Run(sg.name+" "+nw.name, func(t *testing.T) {
+				args := append([]string{"--image", testimage.Toolbox(t)}, nw.args...)
+				p := start(t, append(args, "--", "/toolbox", "trap")...)
+				id := p.runID(t)
+				p.stdout.waitFor(t, regexp.MustCompile("ready"), 30*time.Second)
+				socketDir := filepath.Join(os.TempDir(), "sandbox-"+id)
+				if nw.name == "private host" {
+					_, err := os.Stat(socketDir)
+					assert.NilError(t, err, "the host transport's socket directory")
+				}
+				sent := time.Now()
+				assert.NilError(t, p.cmd.Process.Signal(sg.sig))
+				code := p.exitCode(t, engine.CleanupBudget+2*time.Second)
+				took := time.Since(sent)
+				assert.Equal(t, code, sg.wantCode, "stderr:\n%s", p.stderr)
+				// One message says what happened, once.
+				assert.Equal(t, strings.Count(p.stderr.String(), "stopped and removed"), 1, "stderr:\n%s", p.stderr)
+				assert.Assert(t, took < engine.CleanupBudget, "cleanup took %s", took)
+				// The agent was asked to stop, not killed outright.
+				assert.Assert(t, strings.Contains(p.stdout.String(), "got "), "stdout: %s", p.stdout)
+				assertNothingLeft(t, id)
+				_, err := os.Stat(socketDir)
+				assert.Assert(t, os.IsNotExist(err), "socket directory %s left behind (%v)", socketDir, err)
+			})
+		}
 	}
 }
 

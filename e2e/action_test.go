@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/org/sandbox-action/internal/fakegithub"
+	"github.com/org/sandbox-action/internal/testimage"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // baseConfig is the base branch's .github/sandbox.yml: it passes the
@@ -247,30 +250,10 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 				assert.Check(t, is.Len(res.state.Reviews, 0))
 			},
 		},
-		{
-			name: "docker stop mid-run: cancelled, nothing left", event: "pull_request", payload: "pull_request.opened.json",
-			transcript: "claude-anchorable.jsonl", env: map[string]string{"REPLAY_DELAY": "3s"}, wantCode: 1,
-			during: func(t *testing.T, r *actionRun) {
-				// The sandbox is being started once the agent's log group
-				// opens; the replayed agent then runs for about 20 s.
-				r.log.waitFor(t, regexp.MustCompile(`^::group::Agent`), 2*time.Minute)
-				time.Sleep(2 * time.Second)
-				began := time.Now()
-				// As the runner cancels a container action: docker stop,
-				// SIGTERM then SIGKILL after 10 s.
-				out, err := exec.Command("docker", "stop", "-t", "10", r.j.name).CombinedOutput()
-				assert.NilError(t, err, "%s", out)
-				took := time.Since(began)
-				t.Logf("docker stop took %s", took.Round(time.Millisecond))
-				assert.Check(t, took < 10*time.Second, "the action needed SIGKILL: it took %s", took)
-			},
-			check: func(t *testing.T, res *result) {
-				st := res.assertFinal(t, "cancelled", "cancelled")
-				assert.Check(t, is.Contains(st.Body, "the sandbox was stopped and removed"))
-				assert.Check(t, is.Len(res.state.Reviews, 0))
-			},
-		},
-		privateScenario(),
+		cancelScenario("public", ""),
+		cancelScenario("private", "host"),
+		privateScenario("host"),
+		privateScenario("container"),
 		modelAPIScenario(),
 		{
 			name: "workflow_dispatch task: the answer in the step summary", event: "workflow_dispatch", payload: "workflow_dispatch.json",
@@ -325,7 +308,7 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 // the runner does when the job has services: the fake API is reached by
 // its name there.
 func TestActionOnAJobNetwork(t *testing.T) {
-	for _, sc := range []scenario{reviewScenario(), privateScenario()} {
+	for _, sc := range []scenario{reviewScenario(), privateScenario("host"), privateScenario("container")} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			res := runScenario(t, sc, jobNetwork(t))
@@ -335,11 +318,40 @@ func TestActionOnAJobNetwork(t *testing.T) {
 	}
 }
 
+// TestActionInAnotherContainersNetwork runs the action as nektos/act and
+// a job container's steps do: with --network container:<job container>,
+// so its $HOSTNAME names the job container, not its own. The action must
+// still find its own container's mounts (the workspace, /github/home) and
+// image, or it mounts the wrong host paths.
+func TestActionInAnotherContainersNetwork(t *testing.T) {
+	network := jobNetwork(t)
+	jobContainer := "sbxtest-e2e-jobcontainer-" + randomHex(4)
+	docker(t, "run", "-d", "--name", jobContainer, "--label", testLabel, "--network", network,
+		"--entrypoint", "/toolbox", testimage.Toolbox(t), "trap")
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", jobContainer).Run() })
+	for _, sc := range []scenario{privateScenario("host"), privateScenario("container")} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runScenarioOn(t, sc, network, "container:"+jobContainer)
+			sc.check(t, res)
+			assert.Check(t, is.Contains(res.log, "sharing the network of "))
+			res.job.assertNothingLeft()
+		})
+	}
+}
+
 // runScenario runs sc on network and collects what it left.
 func runScenario(t *testing.T, sc scenario, network string) *result {
 	t.Helper()
+	return runScenarioOn(t, sc, network, network)
+}
+
+// runScenarioOn runs sc with the fake GitHub on network and the action
+// container on actionNetwork (a network, or container:<name>).
+func runScenarioOn(t *testing.T, sc scenario, network, actionNetwork string) *result {
+	t.Helper()
 	config := baseConfig + sc.config
-	j := newJob(t, network, repository)
+	j := newJob(t, actionNetwork, repository)
 	repo := makeRepo(t, j.workspace, config)
 	state := seed(repo, config)
 	if sc.state != nil {
@@ -461,22 +473,34 @@ func firstLine(s string) string {
 	return line
 }
 
-// privateScenario is a review in private mode (the default network): the
-// agent tries a host that is not on the allowlist (a container of ours)
-// and calls the credential gateway without the session token. Both are
-// refused inside this machine, reported in the step summary, and the
-// review is still posted. The real key is never in the sandbox.
-func privateScenario() scenario {
+// privateScenario is a review in private mode (the default network),
+// its proxy on transport: the agent tries a host that is not on the
+// allowlist (a container of ours) and calls the credential gateway without
+// the session token. Both are refused inside this machine, reported in
+// the step summary, and the review is still posted. The real key is never
+// in the sandbox. The host transport is what the action chooses on a
+// runner (the proxy a child of the action, its sockets under
+// /github/home); the container transport is forced by the input.
+func privateScenario(transport string) scenario {
 	var sandbox container.InspectResponse
 	const denied = "/repos/Codertocat/Hello-World/issues/99999"
+	inputs := map[string]string{"network": "private"}
+	if transport == spec.TransportContainer {
+		inputs["proxy-transport"] = transport
+	}
 	return scenario{
-		name: "private mode: another host denied and reported, the key stays outside", event: "pull_request", payload: "pull_request.opened.json",
-		transcript: "claude-anchorable.jsonl", inputs: map[string]string{"network": "private"},
+		name: "private mode, " + transport + " transport: another host denied and reported, the key stays outside", event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl", inputs: inputs,
 		env: map[string]string{
 			"REPLAY_FETCH": "http://{github}:8080" + denied + " $ANTHROPIC_BASE_URL/v1/models",
 			"REPLAY_DELAY": "200ms",
 		},
-		during: func(t *testing.T, r *actionRun) { sandbox = runningSandbox(t, r.j.workspace) },
+		during: func(t *testing.T, r *actionRun) {
+			sandbox = runningSandbox(t, r.j.workspace)
+			if transport == spec.TransportHost {
+				assertHostProxy(t, r.j.name)
+			}
+		},
 		check: func(t *testing.T, res *result) {
 			res.assertFinal(t, "finished successfully", "success")
 			assert.Check(t, is.Len(res.state.Reviews, 1))
@@ -497,6 +521,7 @@ func privateScenario() scenario {
 			assert.Check(t, base != "", "no gateway base URL in the sandbox")
 			assert.Check(t, sandbox.HostConfig.NetworkMode != "bridge" && sandbox.HostConfig.NetworkMode != "default",
 				"a private sandbox on %s", sandbox.HostConfig.NetworkMode)
+			assertTransport(t, res, sandbox, transport)
 
 			// The denied request never reached the fake (a container of
 			// ours), and both refusals are reported.
@@ -580,4 +605,97 @@ func modelAPIScenario() scenario {
 			assert.Check(t, is.Contains(st.Body, "<summary>Egress refused</summary>"))
 		},
 	}
+}
+
+// assertTransport checks that the run's proxy ran on transport, as the
+// settings in the log and the sandbox's label say, and, for the host
+// transport, that the sandbox mounted the run's socket directory from
+// under the runner's home directory on the host.
+func assertTransport(t *testing.T, res *result, sandbox container.InspectResponse, transport string) {
+	t.Helper()
+	assert.Check(t, is.Contains(res.log, "proxy-transport="+transport+" ("))
+	assert.Check(t, is.Contains(res.summary, "proxy-transport="+transport+" ("))
+	assert.Check(t, sandbox.Config != nil && sandbox.Config.Labels[spec.LabelTransport] == transport,
+		"the sandbox's %s label", spec.LabelTransport)
+	var egress []string
+	for _, m := range sandbox.Mounts {
+		if m.Destination == spec.SocketDir {
+			egress = append(egress, string(m.Type)+" "+m.Source)
+		}
+	}
+	want := "volume "
+	if transport == spec.TransportHost {
+		want = "bind " + filepath.Join(res.job.home, "sandbox-")
+	}
+	assert.Check(t, len(egress) == 1 && strings.HasPrefix(egress[0], want), "the sandbox's %s: %q, want %s…", spec.SocketDir, egress, want)
+}
+
+// cancelScenario is docker stop of the action container mid-run, as the
+// runner cancels a container action (SIGTERM, SIGKILL after 10 s): the
+// status comment says cancelled, and nothing of the run is left (the
+// sandbox, a proxy container or child process, the socket directory, the
+// volume).
+func cancelScenario(network, transport string) scenario {
+	name := "docker stop mid-run: cancelled, nothing left"
+	inputs := map[string]string{"network": network}
+	if transport != "" {
+		name = "docker stop mid-run, " + network + " " + transport + ": cancelled, nothing left"
+		inputs["proxy-transport"] = transport
+	}
+	var sandbox container.InspectResponse
+	return scenario{
+		name: name, event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl", env: map[string]string{"REPLAY_DELAY": "3s"}, inputs: inputs, wantCode: 1,
+		during: func(t *testing.T, r *actionRun) {
+			// The sandbox is being started once the agent's log group
+			// opens; the replayed agent then runs for about 20 s.
+			r.log.waitFor(t, regexp.MustCompile(`^::group::Agent`), 2*time.Minute)
+			sandbox = runningSandbox(t, r.j.workspace)
+			time.Sleep(2 * time.Second)
+			began := time.Now()
+			// As the runner cancels a container action: docker stop,
+			// SIGTERM then SIGKILL after 10 s.
+			out, err := exec.Command("docker", "stop", "-t", "10", r.j.name).CombinedOutput()
+			assert.NilError(t, err, "%s", out)
+			took := time.Since(began)
+			t.Logf("docker stop took %s", took.Round(time.Millisecond))
+			assert.Check(t, took < 10*time.Second, "the action needed SIGKILL: it took %s", took)
+		},
+		check: func(t *testing.T, res *result) {
+			st := res.assertFinal(t, "cancelled", "cancelled")
+			assert.Check(t, is.Contains(st.Body, "the sandbox was stopped and removed"))
+			assert.Check(t, is.Len(res.state.Reviews, 0))
+			if transport != "" {
+				assertTransport(t, res, sandbox, transport)
+			}
+		},
+	}
+}
+
+// assertHostProxy checks the host transport's proxy while it runs: a child
+// of the action in the action's container, as nobody (the action runs as
+// root), with the model key and the session token as its whole
+// environment: never the GitHub token or the Docker socket's path.
+func assertHostProxy(t *testing.T, action string) {
+	t.Helper()
+	out, err := exec.Command("docker", "top", action, "-eo", "pid,uid,args").CombinedOutput()
+	assert.NilError(t, err, "%s", out)
+	var pid, uid string
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[3] == "proxy" {
+			pid, uid = f[0], f[1]
+		}
+	}
+	assert.Assert(t, pid != "", "no proxy process in the action's container:\n%s", out)
+	assert.Check(t, is.Equal(uid, "65534"), "the proxy's uid")
+	env, err := os.ReadFile("/proc/" + pid + "/environ")
+	assert.NilError(t, err)
+	var names []string
+	for _, kv := range strings.Split(strings.TrimRight(string(env), "\x00"), "\x00") {
+		name, _, _ := strings.Cut(kv, "=")
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	assert.Check(t, is.DeepEqual(names, []string{"ANTHROPIC_API_KEY", "SANDBOX_SESSION_TOKEN"}))
 }

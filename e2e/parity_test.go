@@ -40,9 +40,9 @@ import (
 //   - AutoRemove: the engine removes the sandbox itself once it has read
 //     its final state (what `--rm` asks for, without racing the daemon);
 //     that nothing is left is checked after the run;
-//   - the session token's value and the run's volume's name (the action's
-//     proxy runs in a container of its own image, so the printed command
-//     asks for the same transport).
+//   - the session token's value and the run's volume's name (the action
+//     is asked for the container transport, and the printed command for
+//     the same).
 //
 // The workspace is the same host path: the action translates
 // /github/workspace to it by inspecting its own container.
@@ -51,6 +51,7 @@ func TestActionAndPrintedCommandCreateTheSameSandbox(t *testing.T) {
 	sc := reviewScenario()
 	sc.name = "parity"
 	sc.env = map[string]string{"REPLAY_DELAY": "1s"}
+	sc.inputs = map[string]string{"proxy-transport": "container"}
 	sc.during = func(t *testing.T, r *actionRun) {
 		fromAction = runningSandbox(t, r.j.workspace)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/github"
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // input is one input of action.yml: its name, its default, whether it is a
@@ -53,6 +54,10 @@ type inputs struct {
 	sandboxType  string
 	networkGiven bool
 	set          map[string]string // input name -> raw value, for the summary
+
+	// proxyTransport is where a private run's proxy runs: host,
+	// container or auto (transport.go decides).
+	proxyTransport string
 }
 
 // DefaultTrigger and the other defaults are action.yml's.
@@ -80,6 +85,14 @@ var inputTable = []input{
 	{name: "network", setting: features.KeyNetwork},
 	{name: "allow", setting: features.KeyAllow, list: true},
 	{name: "sandbox-type", setting: features.KeyType},
+	{name: "proxy-transport", def: transportAuto, allowed: "auto, host or container", parse: func(in *inputs, v string) error {
+		switch v {
+		case transportAuto, spec.TransportHost, spec.TransportContainer:
+			in.proxyTransport = v
+			return nil
+		}
+		return errors.New("unknown transport")
+	}},
 	{name: "bundle", setting: features.KeyBundle},
 	{name: "image", setting: features.KeyImage},
 	{name: "timeout-minutes", allowed: "a whole number of minutes, at least 1", parse: func(in *inputs, v string) error {

@@ -204,16 +204,22 @@ func (a *action) plan(ctx context.Context, prompt string, rr *reviewRun) (*engin
 }
 
 func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, rr *reviewRun) (plan.Plan, error) {
-	paths, self, err := selfContainer(ctx, e, a.getenv("HOSTNAME"))
+	me, err := selfContainer(ctx, e, a.getenv("HOSTNAME"), func() (selfProbe, func()) {
+		return probeSelf("/", "/proc/self/cgroup")
+	})
 	if err != nil {
 		return plan.Plan{}, err
 	}
+	if me.note != "" {
+		fmt.Fprintln(a.log, me.note)
+	}
 	ws := a.workspace()
 	layer := a.in.layer
-	if self == "" {
+	proxyImage := me.image
+	if proxyImage == "" {
 		// Not in a container (a self-hosted runner, tests): the proxy
 		// runs in the image this names, else in plan.DefaultProxyImage.
-		self = a.getenv(proxyImageEnv)
+		proxyImage = a.getenv(proxyImageEnv)
 	}
 	req := plan.Request{
 		Workspace: ws,
@@ -227,19 +233,10 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 		},
 		CreatedBy: "action",
 		LookupEnv: a.lookupEnv,
-		// The egress proxy of a private run is this very image, run as
-		// `sandbox proxy` (see main).
-		ProxyImage: self,
-		// In a container of its own image: this binary is not on the
-		// daemon's host to run as the proxy or to mount as forwarder.
-		Egress: func(ctx context.Context, s plan.Settings) (plan.Egress, error) {
-			img, err := e.ImageConfig(ctx, s.Features.Image)
-			if err != nil {
-				return plan.Egress{}, err
-			}
-			return plan.Egress{Transport: spec.TransportContainer, Reason: "the action's own image",
-				Entrypoint: img.Entrypoint, Cmd: img.Cmd}, nil
-		},
+		// The egress proxy of a private run in the container transport
+		// is this very image, run as `sandbox proxy` (see main).
+		ProxyImage: proxyImage,
+		Egress:     a.egress(e, me),
 	}
 	var cfg *config.File
 	var files map[string][]byte
@@ -286,7 +283,7 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	}
 	a.report.outputs["sandbox-type"] = settings.Features.Type.Name
 	a.report.outputs["network"] = string(settings.Features.Network)
-	if err := translate(&p.Run, paths); err != nil {
+	if err := translate(&p.Run, me.paths); err != nil {
 		return p, err
 	}
 	if testHookPlanned != nil {

@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/moby/moby/client"
 )
@@ -18,6 +21,8 @@ type Bind struct {
 // same daemon, so host paths must be named by their Source.
 type Self struct {
 	ID string
+	// Name is the container's name, without docker's leading slash.
+	Name string
 	// Image is the image the container runs (its id).
 	Image    string
 	Binds    []Bind
@@ -33,7 +38,7 @@ func (e *Engine) InspectSelf(ctx context.Context, id string) (Self, error) {
 	if err != nil {
 		return Self{}, fmt.Errorf("inspect own container %s: %w", id, err)
 	}
-	s := Self{ID: info.Container.ID, Image: info.Container.Image}
+	s := Self{ID: info.Container.ID, Name: strings.TrimPrefix(info.Container.Name, "/"), Image: info.Container.Image}
 	for _, m := range info.Container.Mounts {
 		if m.Source != "" {
 			s.Binds = append(s.Binds, Bind{Source: m.Source, Destination: m.Destination})
@@ -45,4 +50,36 @@ func (e *Engine) InspectSelf(ctx context.Context, id string) (Self, error) {
 		}
 	}
 	return s, nil
+}
+
+// HasPath reports whether path exists in container id's filesystem. A file
+// a process wrote into its own root filesystem tells its container apart
+// from any other, whatever the storage driver or cgroup layout.
+func (e *Engine) HasPath(ctx context.Context, id, path string) (bool, error) {
+	_, err := e.c.ContainerStatPath(ctx, id, client.ContainerStatPathOptions{Path: path})
+	switch {
+	case err == nil:
+		return true, nil
+	case cerrdefs.IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("stat %s in container %s: %w", path, id, err)
+}
+
+// NetworkGuests lists the running containers started with
+// --network container:<s> (by id or name): they share its network
+// namespace, and with it its hostname, so their $HOSTNAME names s.
+func (e *Engine) NetworkGuests(ctx context.Context, s Self) ([]string, error) {
+	res, err := e.c.ContainerList(ctx, client.ContainerListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var ids []string
+	for _, c := range res.Items {
+		mode, ok := strings.CutPrefix(c.HostConfig.NetworkMode, "container:")
+		if ok && c.ID != s.ID && (mode == s.ID || (s.Name != "" && mode == s.Name) || (len(mode) >= 12 && strings.HasPrefix(s.ID, mode))) {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
 }

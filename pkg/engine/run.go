@@ -246,6 +246,28 @@ func (run *runState) await(ctx context.Context) error {
 // OOM killer does; only then is the container asked whether that happened.
 const exitKilled = 128 + 9
 
+// oomKillGrace bounds the wait for the daemon to record an out-of-memory
+// kill it learns of after the exit: under gVisor the OOM event can arrive
+// after the exit event, and a single inspect then reports a plain SIGKILL.
+const oomKillGrace = time.Second
+
+// oomKilled reports whether the daemon recorded an OOM kill of container
+// id, asking again for up to oomKillGrace. It is only asked after an exit
+// by SIGKILL, so other runs never wait.
+func (e *Engine) oomKilled(ctx context.Context, id string) bool {
+	deadline := time.Now().Add(oomKillGrace)
+	for {
+		info, err := e.c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+		if err != nil || info.Container.State == nil {
+			return false
+		}
+		if info.Container.State.OOMKilled || time.Now().After(deadline) {
+			return info.Container.State.OOMKilled
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // finish collects what the run left to read: the sandbox's last output,
 // whether it was OOM-killed and, in private mode, the proxy's counts. The
 // proxy, with nothing left to serve, is stopped while the output drains.
@@ -280,10 +302,7 @@ func (run *runState) finish(ctx context.Context) error {
 	if err != nil {
 		err = fmt.Errorf("read sandbox output: %w", err)
 	} else if res.ExitCode == exitKilled && !res.Cancelled && !res.TimedOut {
-		info, ierr := run.e.c.ContainerInspect(context.WithoutCancel(ctx), run.sandbox.id, client.ContainerInspectOptions{})
-		if ierr == nil && info.Container.State != nil {
-			res.OOMKilled = info.Container.State.OOMKilled
-		}
+		res.OOMKilled = run.e.oomKilled(context.WithoutCancel(ctx), run.sandbox.id)
 	}
 	if run.proxy != nil || run.host != nil {
 		st := <-stopped

@@ -35,26 +35,9 @@ func serveBulk(a []string) error {
 	if err != nil {
 		return err
 	}
-	// One buffer of varied bytes, sent again and again: nothing on the way
-	// could shrink it, and nothing is generated per request.
-	chunk := make([]byte, 1<<20)
-	for i := range chunk {
-		chunk[i] = byte(i*7 + i>>8)
-	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, err := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/bytes/"), 10, 64)
-		if err != nil || n < 0 || n > maxBulk || !strings.HasPrefix(r.URL.Path, "/bytes/") {
+		if !serveBytes(w, r) {
 			http.Error(w, "want GET /bytes/N", http.StatusNotFound)
-			return
-		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
-		for n > 0 {
-			m, err := w.Write(chunk[:min(n, int64(len(chunk)))])
-			if err != nil {
-				return
-			}
-			n -= int64(m)
 		}
 	})
 	errc := make(chan error, 2)
@@ -66,6 +49,39 @@ func serveBulk(a []string) error {
 	}()
 	fmt.Println("listening", tlsLn.Addr(), plainLn.Addr())
 	return <-errc
+}
+
+// bulkChunk is one buffer of varied bytes, sent again and again: nothing on
+// the way could shrink it, and nothing is generated per request.
+var bulkChunk = func() []byte {
+	b := make([]byte, 1<<20)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	return b
+}()
+
+// serveBytes answers GET /bytes/N with N bytes and a Content-Length, and
+// reports whether the path was one.
+func serveBytes(w http.ResponseWriter, r *http.Request) bool {
+	size, ok := strings.CutPrefix(r.URL.Path, "/bytes/")
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(size, 10, 64)
+	if err != nil || n < 0 || n > maxBulk {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
+	for n > 0 {
+		m, err := w.Write(bulkChunk[:min(n, int64(len(bulkChunk)))])
+		if err != nil {
+			break
+		}
+		n -= int64(m)
+	}
+	return true
 }
 
 // download GETs URL once and prints "bytes=N seconds=S", S being the time

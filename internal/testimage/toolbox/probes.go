@@ -103,7 +103,8 @@ func proxyConnect(a []string) error {
 }
 
 // serveTLS serves HTTPS on ADDR with the PEM certificate and key in CERT and
-// KEY, answering every request with 200 and a small JSON body. It prints
+// KEY, answering GET /bytes/N with N bytes (see serveBytes) and every other
+// request with 200 and a small JSON body. It prints
 // "listening" once bound, then one JSON line per request it receives
 // (method, host, path, headers): what an upstream API really saw.
 func serveTLS(a []string) error {
@@ -123,6 +124,9 @@ func serveTLS(a []string) error {
 			mu.Lock()
 			_ = enc.Encode(map[string]any{"method": r.Method, "host": r.Host, "path": r.URL.RequestURI(), "headers": headers})
 			mu.Unlock()
+			if serveBytes(w, r) {
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintln(w, `{"ok":true}`)
 		}),

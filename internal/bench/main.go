@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -49,6 +50,7 @@ func realMain(ctx context.Context) error {
 	tput := flag.Bool("throughput", true, "measure downloads, direct and through each proxy transport")
 	tputN := flag.Int("throughput-n", 15, "interleaved rounds of the throughput benchmark")
 	sizeMB := flag.Int64("size", 100, "MB per download of the throughput benchmark")
+	sidesRE := flag.String("sides", "", "a regular expression: only the downloads whose names it matches (and the direct ones they are compared with)")
 	compare := flag.String("compare", "", "a second sandbox binary whose forwarder and host proxy the throughput benchmark measures beside the first")
 	flag.Parse()
 	if *n < 1 || *tputN < 1 {
@@ -111,9 +113,15 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var sides *regexp.Regexp
+	if *sidesRE != "" {
+		if sides, err = regexp.Compile(*sidesRE); err != nil {
+			return fmt.Errorf("-sides: %w", err)
+		}
+	}
 	return throughput(ctx, c, throughputConfig{
 		rounds: *tputN, size: *sizeMB << 20, bin: bin, toolbox: toolbox, proxy: proxyTag,
-		compare: cmpBin, gvisor: *gvisor, host: host,
+		compare: cmpBin, gvisor: *gvisor, host: host, sides: sides,
 	})
 }
 

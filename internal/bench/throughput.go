@@ -59,6 +59,9 @@ type throughputConfig struct {
 	// the host transport.
 	gvisor bool
 	host   engine.Host
+	// sides, when set, keeps only the downloads whose names it matches,
+	// and the direct ones they are compared with.
+	sides *regexp.Regexp
 }
 
 // download is one side of the comparison.
@@ -132,6 +135,18 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 		sides = append(sides,
 			download{"https direct (public), gVisor", "https", "", "", true},
 			download{"https private, host, gVisor", "https", spec.TransportHost, "", true})
+	}
+	if cfg.sides != nil {
+		keep := map[string]bool{}
+		for _, d := range sides {
+			if cfg.sides.MatchString(d.name) {
+				keep[d.name], keep[d.direct()] = true, true
+			}
+		}
+		sides = slices.DeleteFunc(sides, func(d download) bool { return !keep[d.name] })
+		if len(sides) == 0 {
+			return fmt.Errorf("-sides %q matches no download", cfg.sides)
+		}
 	}
 	run := func(d download) (float64, error) {
 		in, err := downloadInput(d, cfg, ws, dir, ip)

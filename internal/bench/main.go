@@ -238,7 +238,7 @@ func gvisorRuntime(ctx context.Context, c *client.Client) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r, err := gvisor.Pick(h.Runtimes, features.RuntimeNeed(spec.Public))
+	r, err := gvisor.Pick(h.Runtimes, features.RuntimeNeed(spec.Public, false))
 	if err != nil {
 		return "", fmt.Errorf("%w (or pass -gvisor=false)", err)
 	}

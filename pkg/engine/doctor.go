@@ -103,7 +103,9 @@ func (e *Engine) PrivateCheck(ctx context.Context, binary, proxyImage string) Ch
 // GVisorChecks reports each registered gVisor runtime (or that there is
 // none) with its arguments, the network modes it suits and whether the
 // proxy transports reach it, then which one `--type gvisor` takes for each
-// mode, or why none fits and the daemon.json lines to add.
+// mode, or why none fits and the daemon.json lines to add. The checks are
+// for agent runs, which reach the credential gateway's socket in every
+// mode.
 func GVisorChecks(registered []gvisor.Runtime) []Check {
 	modes := []spec.NetworkMode{spec.Public, spec.Private}
 	var checks []Check
@@ -117,7 +119,7 @@ func GVisorChecks(registered []gvisor.Runtime) []Check {
 		f := gvisor.ParseFlags(r.Args)
 		var suits, not []string
 		for _, m := range modes {
-			if ps := f.Problems(features.RuntimeNeed(m)); len(ps) > 0 {
+			if ps := f.Problems(features.RuntimeNeed(m, true)); len(ps) > 0 {
 				not = append(not, fmt.Sprintf("not %s: %s", m, strings.Join(ps, "; ")))
 			} else {
 				suits = append(suits, string(m))
@@ -141,7 +143,7 @@ func GVisorChecks(registered []gvisor.Runtime) []Check {
 	}
 	for _, m := range modes {
 		c := Check{Name: "--type gvisor, network " + string(m), Optional: true}
-		if r, err := gvisor.Pick(registered, features.RuntimeNeed(m)); err != nil {
+		if r, err := gvisor.Pick(registered, features.RuntimeNeed(m, true)); err != nil {
 			c.Detail = err.Error()
 		} else {
 			c.OK, c.Detail = true, "runs under "+r.Name

@@ -38,7 +38,7 @@ func TestGVisorChecks(t *testing.T) {
 			want: []line{
 				{name: "gvisor runtime", detail: "none registered"},
 				{name: "--type gvisor, network public", contains: []string{
-					"no registered gVisor runtime suits a sandbox on a Docker network (this Docker daemon has none)",
+					"no registered gVisor runtime suits a sandbox on a Docker network that connects to host unix sockets (this Docker daemon has none)",
 					"apt-get install runsc", "\"runsc-host\": {\n      \"path\": \"/usr/bin/runsc\"", "\"--network=host\",", "kill -HUP"}},
 				{name: "--type gvisor, network private", contains: []string{
 					"no registered gVisor runtime suits a sandbox without a network that connects to host unix sockets (this Docker daemon has none)",
@@ -48,13 +48,16 @@ func TestGVisorChecks(t *testing.T) {
 		{
 			name: "unsuitable", registered: []gvisor.Runtime{runc, bare},
 			want: []line{
-				{name: "gvisor runtime", ok: true, detail: "gvisor (/opt/gvisor/runsc): suits public; " +
+				// Agent runs reach the gateway's host socket in public mode
+				// too: without --host-uds the runtime suits no agent run.
+				{name: "gvisor runtime", detail: "gvisor (/opt/gvisor/runsc): suits no network mode; " +
+					"not public: --host-uds=none does not let the sandbox connect to host unix sockets (needs open or all); " +
 					"not private: --host-uds=none does not let the sandbox connect to host unix sockets (needs open or all); " +
 					"runsc's own network stack (--network=sandbox, the default) fails on some hosts with \"cannot run with network enabled in root network namespace\"; " +
 					"if it does here, register it with --network=host or --network=none; " +
 					"proxy transports: neither (both need --host-uds=open)"},
-				{name: "--type gvisor, network public", ok: true, detail: "runs under gvisor"},
 				// The lines to add keep the path of the runsc already there.
+				{name: "--type gvisor, network public", contains: daemonJSON("runsc-host", "host")},
 				{name: "--type gvisor, network private", contains: append(daemonJSON("runsc", "none"),
 					"(gvisor (/opt/gvisor/runsc): --host-uds=none does not let the sandbox connect to host unix sockets (needs open or all))")},
 			},

@@ -40,7 +40,7 @@ func isolations(t *testing.T, m spec.NetworkMode) []isolation {
 		registered.runtimes, registered.err = h.Runtimes, err
 	})
 	assert.NilError(t, registered.err)
-	rt, err := gvisor.Pick(registered.runtimes, features.RuntimeNeed(m))
+	rt, err := gvisor.Pick(registered.runtimes, features.RuntimeNeed(m, false))
 	assert.NilError(t, err, "gVisor is part of the test matrix: run `make gvisor`")
 	return []isolation{{name: "runc"}, {name: "gvisor", runtime: rt.Name, args: rt.Args}}
 }

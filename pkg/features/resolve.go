@@ -40,6 +40,10 @@ type Resolved struct {
 	Type   Type
 	Bundle Bundle // zero when no bundle is in effect
 	Values
+	// Gateway is set, before Fit, when the sandbox reaches the credential
+	// gateway's host socket (any agent run): a gVisor runtime must then
+	// reach host sockets on the bridge too.
+	Gateway bool
 	sources map[string]Source
 }
 
@@ -105,7 +109,7 @@ func (c catalog) resolve(in Input) (Resolved, error) {
 	if t.GVisor {
 		// Until Fit asks the daemon, the runtime is the one this project
 		// registers for the run's network (what `sandbox cmd` prints).
-		r.Type.Runtime = gvisor.Suggest(nil, RuntimeNeed(r.Network)).Name
+		r.Type.Runtime = gvisor.Suggest(nil, RuntimeNeed(r.Network, r.Gateway)).Name
 	}
 	return r, nil
 }

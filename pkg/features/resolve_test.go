@@ -353,6 +353,7 @@ func TestFitRuntime(t *testing.T) {
 		name       string
 		typ        string
 		network    spec.NetworkMode
+		gateway    bool
 		registered []gvisor.Runtime
 		want       string
 		wantErr    []string
@@ -392,6 +393,17 @@ func TestFitRuntime(t *testing.T) {
 			wantErr:    []string{`(network private, from flag)`, `or choose --type standard`},
 			notWantErr: "--network public",
 		},
+		{name: "gvisor public command needs no host sockets", typ: "gvisor", network: spec.Public,
+			registered: []gvisor.Runtime{rt("runsc-host", "/usr/bin/runsc", "--network=host")}, want: "runsc-host"},
+		{name: "gvisor public agent run takes a runtime that reaches the gateway", typ: "gvisor", network: spec.Public, gateway: true,
+			registered: []gvisor.Runtime{rt("runsc-bare", "/usr/bin/runsc", "--network=host"), bridged}, want: "runsc-host"},
+		{
+			// The agent's model API is behind the gateway's host socket even
+			// on the bridge: without --host-uds it would fail mid-run.
+			name: "gvisor public agent run without host sockets", typ: "gvisor", network: spec.Public, gateway: true,
+			registered: []gvisor.Runtime{rt("runsc-host", "/usr/bin/runsc", "--network=host")},
+			wantErr:    []string{`no registered gVisor runtime suits a sandbox on a Docker network`, `--host-uds`},
+		},
 		{
 			name: "gvisor only without network", typ: "gvisor", network: spec.Public, registered: []gvisor.Runtime{runc, isolated},
 			wantErr: []string{
@@ -407,6 +419,7 @@ func TestFitRuntime(t *testing.T) {
 			}
 			r, err := Resolve(Input{Flags: flags})
 			assert.NilError(t, err)
+			r.Gateway = tc.gateway
 			err = r.Fit(Host{Runtimes: tc.registered, NCPU: 2})
 			if len(tc.wantErr) > 0 {
 				for _, w := range tc.wantErr {

@@ -66,17 +66,19 @@ func LookupType(name string) (Type, error) { return builtin().lookupType(name) }
 // GVisorType is the sandbox type that runs under gVisor.
 const GVisorType = "gvisor"
 
-// RuntimeNeed is what a sandbox in network mode m asks of a gVisor runtime.
+// RuntimeNeed is what a sandbox in network mode m asks of a gVisor runtime;
+// gateway is set when it reaches the credential gateway (any agent run).
 // It is the one place that knows how each mode reaches the outside world.
-func RuntimeNeed(m spec.NetworkMode) gvisor.Need {
+func RuntimeNeed(m spec.NetworkMode, gateway bool) gvisor.Need {
 	switch m {
 	case spec.Private:
 		// A private sandbox has no network (--network none) and reaches
 		// the egress proxy through unix sockets mounted from the host.
 		return gvisor.Need{Sockets: true}
 	default:
-		// A public sandbox joins the default bridge.
-		return gvisor.Need{Network: true}
+		// A public sandbox joins the default bridge; an agent's model API
+		// is still behind the gateway's socket, mounted from the host.
+		return gvisor.Need{Network: true, Sockets: gateway}
 	}
 }
 
@@ -86,10 +88,10 @@ func RuntimeNeed(m spec.NetworkMode) gvisor.Need {
 func (r *Resolved) fitRuntime(registered []gvisor.Runtime) error {
 	t := r.Type
 	if t.GVisor {
-		picked, err := gvisor.Pick(registered, RuntimeNeed(r.Network))
+		picked, err := gvisor.Pick(registered, RuntimeNeed(r.Network, r.Gateway))
 		if err != nil {
 			err = fmt.Errorf("sandbox type %q (network %s, %s): %w; or choose --type %s", t.Name, r.Network, r.Source(KeyNetwork).Phrase(), err, DefaultType)
-			if public, perr := gvisor.Pick(registered, RuntimeNeed(spec.Public)); r.Network == spec.Private && perr == nil {
+			if public, perr := gvisor.Pick(registered, RuntimeNeed(spec.Public, r.Gateway)); r.Network == spec.Private && perr == nil {
 				// A runtime for the bridge is there: opting out of
 				// private mode is the other way to run under gVisor.
 				err = fmt.Errorf("%w, or opt out of private mode with --network public (it runs under %s)", err, public.Name)

@@ -140,6 +140,9 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 		return Plan{}, s, err
 	}
 	if host != nil {
+		// An agent run reaches the gateway; a bad agent is reported below.
+		a, _ := agentRun(req.Agent, s.Config)
+		s.Features.Gateway = a != nil
 		if err := fitHost(ctx, host, &s.Features); err != nil {
 			return Plan{}, s, err
 		}

@@ -32,6 +32,7 @@ func (d *daemon) egress(transport string) plan.EgressFunc {
 		if err != nil {
 			return eg, err
 		}
+		facts.SandboxUser = s.SandboxUser()
 		var tr engine.Transport
 		switch transport {
 		case spec.TransportHost, spec.TransportContainer:

@@ -37,14 +37,17 @@ type hostProxy struct {
 	err    error
 }
 
-// startHostProxy makes the run's socket directory (0711: the sandbox's user
-// can reach a socket it knows the name of, and list nothing), binds the
-// sockets there as the sandbox's user (mode 0600), and starts the proxy
-// with them as inherited descriptors: the proxy, as nobody, never needs
-// the directory itself. The sockets accept connections from the moment
-// they are bound, so the sandbox need not wait for the proxy to be ready.
+// startHostProxy makes the run's socket directory (0711 once ready: the
+// sandbox's user can reach a socket it knows the name of, and list
+// nothing), binds the sockets there as the sandbox's user (mode 0600), and
+// starts the proxy with them as inherited descriptors: the proxy, as
+// nobody, never needs the directory itself. The sockets accept connections
+// from the moment they are bound, so the sandbox need not wait for the
+// proxy to be ready.
 func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
-	if err := os.Mkdir(h.Dir, 0o711); err != nil {
+	// Closed to everyone else until the sockets are the sandbox's user's:
+	// a socket is connectable from its bind until its chmod.
+	if err := os.Mkdir(h.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("egress socket directory: %w", err)
 	}
 	hp := &hostProxy{dir: h.Dir, exited: make(chan struct{})}
@@ -52,10 +55,6 @@ func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
 	fail := func(err error) (*hostProxy, error) {
 		hp.removeDir()
 		return nil, err
-	}
-	// The umask may have narrowed the mode.
-	if err := os.Chmod(h.Dir, 0o711); err != nil {
-		return fail(fmt.Errorf("egress socket directory: %w", err))
 	}
 	uid, gid := userIDs(s.User)
 	names := []string{spec.ProxySocket}
@@ -79,6 +78,10 @@ func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
 		if err := copyFile(h.Binary, filepath.Join(h.Dir, spec.ForwarderInDir), 0o755); err != nil {
 			return fail(fmt.Errorf("copy the forwarder: %w", err))
 		}
+	}
+	// Chmod, not the mode of Mkdir, which the umask may have narrowed.
+	if err := os.Chmod(h.Dir, 0o711); err != nil {
+		return fail(fmt.Errorf("egress socket directory: %w", err))
 	}
 
 	gateway := ""
@@ -126,7 +129,10 @@ func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
 }
 
 // bindSocket creates a listening unix socket at path owned by uid:gid with
-// mode 0600 and returns it as a file to hand to the proxy.
+// mode 0600 and returns it as a file to hand to the proxy. Whoever can
+// connect to it can use the run's allowlist, so it is refused when it
+// cannot be the sandbox's user's alone: made by another user than root
+// for a sandbox running as someone else.
 func bindSocket(path string, uid, gid int) (*os.File, error) {
 	// sun_path holds 108 bytes with the terminating NUL.
 	if len(path) > 107 {
@@ -142,21 +148,36 @@ func bindSocket(path string, uid, gid int) (*os.File, error) {
 	if err := os.Chmod(path, 0o600); err != nil {
 		return nil, fmt.Errorf("egress socket: %w", err)
 	}
-	if err := os.Lchown(path, uid, gid); err != nil {
-		if uid != os.Geteuid() {
-			// Not root, and the sandbox runs as someone else (--user):
-			// let any user that can reach the 0711 directory connect.
-			if err := os.Chmod(path, 0o666); err != nil {
-				return nil, fmt.Errorf("egress socket: %w", err)
-			}
-		}
+	if err := os.Lchown(path, uid, gid); err != nil && uid != os.Geteuid() {
+		// Not root, and the sandbox runs as someone else (--user). Mode
+		// 0666 would let every local user who finds the directory use
+		// the run's proxy.
+		return nil, &SocketOwnerError{UID: uid, ProcessUID: os.Geteuid(), Err: err}
 	}
+	// Otherwise the socket is ours, mode 0600, and the sandbox runs as us:
+	// only the group could not be set.
 	f, err := ln.File()
 	if err != nil {
 		return nil, fmt.Errorf("egress socket: %w", err)
 	}
 	return f, nil
 }
+
+// SocketOwnerError says that the host transport cannot give the sandbox's
+// user its sockets alone.
+type SocketOwnerError struct {
+	// UID is the sandbox's, ProcessUID this process's.
+	UID, ProcessUID int
+	Err             error
+}
+
+func (e *SocketOwnerError) Error() string {
+	return fmt.Sprintf("egress socket: the sandbox runs as uid %d, and this process (uid %d, not root) cannot make a socket that user's alone (%v); "+
+		"anyone else who could connect would use the run's proxy: run the sandbox as uid %d (--user %d:GID), run sandbox as root, or use --proxy-transport container",
+		e.UID, e.ProcessUID, e.Err, e.ProcessUID, e.ProcessUID)
+}
+
+func (e *SocketOwnerError) Unwrap() error { return e.Err }
 
 // userIDs reads "UID[:GID]"; empty (a relaxed root run) is root.
 func userIDs(user string) (int, int) {

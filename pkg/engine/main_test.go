@@ -18,7 +18,28 @@ import (
 // can SIGKILL a real runner process mid-run.
 const childRunEnv = "SBXTEST_ENGINE_CHILD_RUN"
 
+// childBindEnv is "PATH UID GID": when it is set, the test binary binds a
+// host proxy's socket at PATH for a sandbox of UID:GID, as startHostProxy
+// does, and exits (1 with the error on stderr): a test runs it as another
+// user.
+const childBindEnv = "SBXTEST_ENGINE_CHILD_BIND"
+
 func TestMain(m *testing.M) {
+	if v := os.Getenv(childBindEnv); v != "" {
+		var path string
+		var uid, gid int
+		if _, err := fmt.Sscan(v, &path, &uid, &gid); err != nil {
+			fmt.Fprintln(os.Stderr, "child bind:", err)
+			os.Exit(2)
+		}
+		f, err := bindSocket(path, uid, gid)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		f.Close()
+		os.Exit(0)
+	}
 	if path := os.Getenv(childRunEnv); path != "" {
 		if err := childRun(path); err != nil {
 			fmt.Fprintln(os.Stderr, "child run:", err)

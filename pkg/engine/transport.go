@@ -41,6 +41,12 @@ type TransportFacts struct {
 	// Runtime is the sandbox's OCI runtime as the daemon registers it
 	// (an empty Name for the default).
 	Runtime gvisor.Runtime
+	// ProcessUID is this process's effective uid, and SandboxUser the
+	// sandbox's "UID[:GID]" ("" when not known, as to doctor): the host
+	// proxy's sockets must be the sandbox's user's alone, which only root
+	// can arrange for another uid.
+	ProcessUID  int
+	SandboxUser string
 }
 
 // goArch maps docker info's Architecture (uname -m) to GOARCH.
@@ -97,6 +103,9 @@ func (f TransportFacts) hostCannot() error {
 	case !f.BinaryStatic:
 		return errors.New("this binary is dynamically linked and cannot run inside a sandbox image")
 	}
+	if uid, _ := userIDs(f.SandboxUser); f.SandboxUser != "" && f.ProcessUID != 0 && uid != f.ProcessUID {
+		return fmt.Errorf("the sandbox runs as uid %d, and this process, uid %d and not root, cannot make a host socket that user's alone", uid, f.ProcessUID)
+	}
 	return nil
 }
 
@@ -118,7 +127,7 @@ func (f TransportFacts) RuntimeReachesSockets() error {
 // Facts gathers what Choose needs about the daemon and binary (the
 // `sandbox` program the host proxy and forwarder would run).
 func (e *Engine) Facts(ctx context.Context, binary, runtimeName string) (TransportFacts, error) {
-	f := TransportFacts{DockerHost: os.Getenv("DOCKER_HOST"), ClientOS: runtime.GOOS}
+	f := TransportFacts{DockerHost: os.Getenv("DOCKER_HOST"), ClientOS: runtime.GOOS, ProcessUID: os.Geteuid()}
 	info, err := e.c.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		return f, fmt.Errorf("docker info: %w", err)

@@ -44,6 +44,12 @@ func TestTransportChoice(t *testing.T) {
 			want: spec.TransportContainer, hostErr: "this binary is amd64, the daemon's host arm64"},
 		{name: "dynamic binary", facts: with(func(f *TransportFacts) { f.BinaryStatic = false }),
 			want: spec.TransportContainer, hostErr: "this binary is dynamically linked and cannot run inside a sandbox image"},
+		{name: "as root for the sandbox's user", facts: with(func(f *TransportFacts) { f.SandboxUser = "1000:1000" }), want: spec.TransportHost},
+		{name: "as the sandbox's own user", facts: with(func(f *TransportFacts) { f.ProcessUID, f.SandboxUser = 1000, "1000:1000" }), want: spec.TransportHost},
+		// Only root can make a socket another user's alone.
+		{name: "as another user than the sandbox's", facts: with(func(f *TransportFacts) { f.ProcessUID, f.SandboxUser = 1001, "1000:1000" }),
+			want: spec.TransportContainer, hostErr: "the sandbox runs as uid 1000, and this process, uid 1001 and not root, cannot make a host socket that user's alone"},
+		{name: "as a user, the sandbox's unknown", facts: with(func(f *TransportFacts) { f.ProcessUID = 1001 }), want: spec.TransportHost},
 		{name: "runc by name", facts: onRuntime("runc", "runc"), want: spec.TransportHost},
 		{name: "gVisor that may connect to host sockets", facts: onRuntime("runsc", "/usr/bin/runsc", "--network=none", "--host-uds=open"), want: spec.TransportHost},
 		{name: "gVisor on a remote daemon", facts: with(func(f *TransportFacts) {

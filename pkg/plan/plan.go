@@ -161,11 +161,8 @@ func Build(in Input) (Plan, error) {
 			return p, err
 		}
 	} else {
-		switch {
-		case in.Owner != "" && (!isRoot(in.Owner) || s.Relax.Root):
-			s.User, p.UserReason = in.Owner, "workspace owner"
-		default:
-			s.User, p.UserReason = Nobody, "nobody: the workspace belongs to root"
+		s.User, p.UserReason = defaultUser(in.Owner, s.Relax.Root)
+		if s.User == Nobody {
 			p.Notices = append(p.Notices, fmt.Sprintf(
 				"workspace %s belongs to root; running as nobody (%s), which can read but not write it: pass --user, or run from a tree you own",
 				in.Workspace, Nobody))
@@ -239,6 +236,26 @@ func hasEnv(env []spec.EnvVar, name string) bool {
 		}
 	}
 	return false
+}
+
+// defaultUser is the user a sandbox runs as when none was given, and why:
+// the workspace's owner, or nobody when that is root and root is not
+// relaxed.
+func defaultUser(owner string, relaxRoot bool) (user, reason string) {
+	if owner != "" && (!isRoot(owner) || relaxRoot) {
+		return owner, "workspace owner"
+	}
+	return Nobody, "nobody: the workspace belongs to root"
+}
+
+// SandboxUser is the "UID[:GID]" the sandbox of a run with these settings
+// runs as, as Build decides it.
+func (s Settings) SandboxUser() string {
+	if s.Features.User != "" {
+		return s.Features.User
+	}
+	user, _ := defaultUser(s.Owner, s.Features.Relax.Root)
+	return user
 }
 
 func isRoot(owner string) bool {

@@ -163,7 +163,9 @@ func (r Run) Script() string {
 }
 
 // hostProxyLines start the proxy in the background on sockets in the run's
-// directory, with nothing in its environment but its secrets.
+// directory, with nothing in its environment but its secrets. The
+// directory, not the sockets (which the proxy makes for anyone), keeps
+// other users out: mode 0700, owned by the sandbox's user.
 func (r Run) hostProxyLines() []string {
 	h := r.HostProxy
 	dir := shellQuote(h.Dir)
@@ -188,10 +190,18 @@ func (r Run) hostProxyLines() []string {
 	if gateway != "" {
 		wait += ` && [ -S ` + dir + `/` + GatewaySocket + ` ]`
 	}
+	uid, _, _ := strings.Cut(r.Sandbox.User, ":")
+	if uid == "" {
+		uid = "0"
+	}
 	return []string{
-		"mkdir -m 0711 " + dir,
+		"mkdir -m 0700 " + dir,
 		// The trap must finish under set -eu, whatever has started.
 		`trap 'if [ -n "${proxy:-}" ]; then kill "$proxy" 2>/dev/null || true; wait "$proxy" 2>/dev/null || true; fi; rm -rf ` + dir + `' EXIT`,
+		// The proxy's sockets take any user who reaches them: the
+		// directory is the sandbox's user's alone, which only root or
+		// that user can arrange.
+		"chown " + uid + " " + dir + ` || { echo "sandbox: only root or uid ` + uid + ` can give the sandbox's user the proxy's sockets alone: run this as either, or print it with --proxy-transport container" >&2; exit 125; }`,
 		strings.Join(proxy, " ") + " >/dev/null &",
 		"proxy=$!",
 		wait + `; do kill -0 "$proxy" || exit 125; sleep 0.05; done`,

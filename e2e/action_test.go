@@ -254,7 +254,8 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 		cancelScenario("private", "host"),
 		privateScenario("host"),
 		privateScenario("container"),
-		modelAPIScenario(),
+		modelAPIScenario("host"),
+		modelAPIScenario("container"),
 		{
 			name: "workflow_dispatch task: the answer in the step summary", event: "workflow_dispatch", payload: "workflow_dispatch.json",
 			edit: func(m map[string]any) {
@@ -306,9 +307,13 @@ func TestActionAsTheRunnerRunsIt(t *testing.T) {
 
 // TestActionOnAJobNetwork runs the review on a user-defined network, as
 // the runner does when the job has services: the fake API is reached by
-// its name there.
+// its name there. A model API on the job's network (a service, such as a
+// LiteLLM) is reached by the host transport's proxy, which runs in the
+// action's container; the container transport's proxy sits on the default
+// bridge, from which a job's network is not reachable.
 func TestActionOnAJobNetwork(t *testing.T) {
-	for _, sc := range []scenario{reviewScenario(), privateScenario("host"), privateScenario("container")} {
+	for _, sc := range []scenario{reviewScenario(), privateScenario("host"), privateScenario("container"),
+		modelAPIScenario("host"), modelAPIByNameScenario()} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			res := runScenario(t, sc, jobNetwork(t))
@@ -546,14 +551,18 @@ func privateScenario(transport string) scenario {
 // agent also tries the same API directly, through the egress proxy: refused
 // (it is not on the allowlist), never received, and reported in the step
 // summary and the status comment.
-func modelAPIScenario() scenario {
+func modelAPIScenario(transport string) scenario {
 	var (
 		sandbox container.InspectResponse
 		model   *fakeModel
 	)
+	inputs := map[string]string{"network": "private"}
+	if transport == spec.TransportContainer {
+		inputs["proxy-transport"] = transport
+	}
 	return scenario{
-		name: "private mode: the model API of model-base-url through the gateway only, with the real key", event: "pull_request", payload: "pull_request.opened.json",
-		transcript: "claude-anchorable.jsonl", inputs: map[string]string{"network": "private"},
+		name: "private mode, " + transport + " transport: the model API of model-base-url through the gateway only, with the real key", event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl", inputs: inputs,
 		before: func(t *testing.T, network string, j *job) {
 			model = startFakeModel(t, network)
 			j.input("model-base-url", model.url+"/anthropic")
@@ -582,6 +591,7 @@ func modelAPIScenario() scenario {
 				}
 			}
 			assert.Check(t, token != "", "no session token in the sandbox")
+			assertTransport(t, res, sandbox, transport)
 
 			// The model API received the agent's one call, with the real
 			// key in place of the session token, and nothing else.
@@ -698,4 +708,29 @@ func assertHostProxy(t *testing.T, action string) {
 	}
 	slices.Sort(names)
 	assert.Check(t, is.DeepEqual(names, []string{"ANTHROPIC_API_KEY", "SANDBOX_SESSION_TOKEN"}))
+}
+
+// modelAPIByNameScenario names the model API by its container's name, which
+// the job network's DNS resolves to an address on that network: the
+// gateway refuses to connect there (403), because only an upstream URL
+// that names that exact address allows it, and the API receives nothing.
+// The address check is the gateway's own, not the allowlist's: the e2e
+// suite never turns it off.
+func modelAPIByNameScenario() scenario {
+	var model *fakeModel
+	return scenario{
+		name: "private mode, host transport: a model API named by a name resolving to a Docker network is refused", event: "pull_request", payload: "pull_request.opened.json",
+		transcript: "claude-anchorable.jsonl", inputs: map[string]string{"network": "private"},
+		before: func(t *testing.T, network string, j *job) {
+			model = startFakeModel(t, network)
+			j.input("model-base-url", "https://"+model.name+":8443/anthropic")
+			j.input("model-ca-cert", string(model.caPEM))
+			j.env["REPLAY_MODEL_CALL"] = "1"
+		},
+		check: func(t *testing.T, res *result) {
+			res.assertFinal(t, "finished successfully", "success")
+			assert.Check(t, is.Contains(res.log, "replayagent: model POST http://127.0.0.1:8080/anthropic/v1/messages: 403 Forbidden"))
+			assert.Check(t, is.Len(model.requests(), 0), "the model API received a request")
+		},
+	}
 }

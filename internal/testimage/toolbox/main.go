@@ -45,7 +45,11 @@ var commands = map[string]func(args []string) error{
 	// Added for private mode: see probes.go.
 	"fetch-env":     fetchEnv,
 	"proxy-connect": proxyConnect,
-	"serve-tls":     serveTLS,
+	// Added for the forwarder's escape tests: see signal.go.
+	"fetch-new":  fetchNew,
+	"signal":     signalProc,
+	"await-file": awaitFile,
+	"serve-tls":  serveTLS,
 	// For the throughput benchmark: see bulk.go.
 	"serve-bulk": serveBulk,
 	"download":   download,
@@ -214,7 +218,9 @@ func lookup(a []string) error {
 // fetch GETs a URL (or sends "METHOD URL") through the environment's proxy
 // settings and prints the status line and body. Extra args are
 // "Header: value" pairs.
-func fetch(a []string) error {
+func fetch(a []string) error { return fetchWith(&http.Client{Timeout: 10 * time.Second}, a) }
+
+func fetchWith(c *http.Client, a []string) error {
 	// "POST http://..." sends an empty POST; a bare URL is a GET.
 	method, target := http.MethodGet, arg(a, 0, "")
 	if m, u, ok := strings.Cut(target, " "); ok {
@@ -228,7 +234,6 @@ func fetch(a []string) error {
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

@@ -18,10 +18,44 @@ const ContextDir = "/context"
 // contextEvent is the event payload's file in the context directory.
 const contextEvent = "event.json"
 
+// contextBase is the directory the run's context directory is made in: one
+// that both this process and the Docker host see, as the sandbox mounts it
+// by its host path. On a GitHub runner that is $HOME (/github/home, which
+// the runner mounts from its temp directory). nektos/act sets no HOME for
+// a container action (Docker's default, /, is on no mount) and mounts its
+// run directory, which holds the event, at /var/run/act instead: the
+// directory of GITHUB_EVENT_PATH is then taken (the runner's
+// /github/workflow, act's /var/run/act/workflow). When neither is on a
+// mount (or there are no mounts to tell: the action runs on the host),
+// $HOME is kept, and a sandbox that cannot see it is refused with the
+// mounts listed.
+func (a *action) contextBase(paths pathMap) string {
+	home := a.getenv("HOME")
+	if len(paths) == 0 {
+		return home
+	}
+	for _, d := range []string{home, eventDir(a.getenv("GITHUB_EVENT_PATH"))} {
+		if d == "" || d == "/" {
+			continue
+		}
+		if _, err := paths.host(d); err == nil {
+			return d
+		}
+	}
+	return home
+}
+
+// eventDir is the directory of the event file p, if p names one.
+func eventDir(p string) string {
+	if p == "" {
+		return ""
+	}
+	return filepath.Dir(p)
+}
+
 // writeContext writes the context files (the event, and files, a review's
-// context files) into a new directory under base (the action container's
-// $HOME, which the runner mounts from the host as /github/home) and returns
-// it with a function that removes it.
+// context files) into a new directory under base (see contextBase) and
+// returns it with a function that removes it.
 func (a *action) writeContext(base string, files map[string][]byte) (dir string, remove func(), err error) {
 	if base == "" {
 		base = os.TempDir()

@@ -251,7 +251,7 @@ func (a *action) assemble(ctx context.Context, e *engine.Engine, prompt string, 
 	}
 	req.Config = a.withoutModelBaseURL(cfg)
 	req.ModelBaseURL, req.ModelCA = a.in.modelBaseURL, a.in.modelCA
-	dir, remove, err := a.writeContext(a.getenv("HOME"), files)
+	dir, remove, err := a.writeContext(a.contextBase(me.paths), files)
 	if err != nil {
 		return plan.Plan{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,6 +59,11 @@ var commands = map[string]func(args []string) error{
 }
 
 func main() {
+	// Installed as tail, it is a job container's `tail -f /dev/null`
+	// (what nektos/act starts a job container with): it runs until stopped.
+	if filepath.Base(os.Args[0]) == "tail" {
+		os.Args = []string{os.Args[0], "trap"}
+	}
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: toolbox COMMAND [ARGS...]")
 		os.Exit(2)

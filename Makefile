@@ -20,8 +20,11 @@ demo: build images
 	./bin/sandbox run --image $(REPLAY) --agent claude --timings \
 		--prompt "Review this repository and summarise what it does."
 
-## test: formatting, vet, and every test with the race detector. The test
-## images carry this run's session label and are removed when it ends.
+## test: formatting, vet, and every test with the race detector. gVisor is
+## part of the test matrix, so it is installed and registered first (a no-op
+## once done). The test images carry this run's session label and are
+## removed when it ends.
+test: gvisor
 test: export SANDBOX_TEST_SESSION := $(shell od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -135,6 +135,9 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 		sides = append(sides,
 			download{"https direct (public), gVisor", "https", "", "", true},
 			download{"https private, host, gVisor", "https", spec.TransportHost, "", true})
+		if cfg.compare != "" {
+			sides = append(sides, download{"https private, host, gVisor (compare)", "https", spec.TransportHost, cfg.compare, true})
+		}
 	}
 	if cfg.sides != nil {
 		keep := map[string]bool{}

@@ -28,7 +28,9 @@ func TestCmdAndRunCreateTheSameSandbox(t *testing.T) {
 	keys := map[string]string{
 		"ANTHROPIC_API_KEY": "sk-ant-parity", "CODEX_API_KEY": "sk-codex-parity", "GEMINI_API_KEY": "gm-parity",
 	}
-	for _, agentName := range []string{"claude", "codex", "gemini"} {
+	// A plain command given the keys explicitly has them fronted too.
+	plain := []string{"-e", "ANTHROPIC_API_KEY", "-e", "CODEX_API_KEY", "-e", "GEMINI_API_KEY", "--", "claude", "-p", "review"}
+	for _, agentName := range []string{"claude", "codex", "gemini", "plain"} {
 		for _, mode := range []string{"public", "private"} {
 			for _, transport := range []string{"host", "container"} {
 				t.Run(agentName+"/"+mode+"/"+transport, func(t *testing.T) {
@@ -39,9 +41,12 @@ func TestCmdAndRunCreateTheSameSandbox(t *testing.T) {
 					// the second to find.
 					assert.NilError(t, os.Mkdir(filepath.Join(ws, ".git"), 0o755))
 					args := func(name string) []string {
-						return []string{"--image", image, "--workspace", ws, "--user", "1000:1000", "--rm=false",
-							"--name", name, "--network", mode, "--proxy-transport", transport, "--proxy-image", proxy,
-							"--agent", agentName, "--prompt", "review"}
+						a := []string{"--image", image, "--workspace", ws, "--user", "1000:1000", "--rm=false",
+							"--name", name, "--network", mode, "--proxy-transport", transport, "--proxy-image", proxy}
+						if agentName == "plain" {
+							return append(a, plain...)
+						}
+						return append(a, "--agent", agentName, "--prompt", "review")
 					}
 					env := os.Environ()
 					for k, v := range keys {

@@ -87,3 +87,65 @@ func TestPrivateSandboxNeverHoldsTheRealKey(t *testing.T) {
 		})
 	}
 }
+
+// The real model key never enters the sandbox of a plain command either, in
+// either network mode and on either proxy transport: given explicitly, it
+// goes to the gateway, and the sandbox gets the session token under the
+// same name and ANTHROPIC_BASE_URL pointing at the gateway. A command that
+// uses the two, as the vendor's SDK would, reaches the model API, which
+// receives the real key.
+func TestPlainCommandNeverHoldsTheRealKey(t *testing.T) {
+	const key = "sk-ant-e2e-plain-command-key-8e2b"
+	model := startFakeModel(t, "bridge")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	assert.NilError(t, os.WriteFile(caFile, model.caPEM, 0o644))
+	for _, mode := range []string{"public", "private"} {
+		for _, transport := range []string{"host", "container"} {
+			t.Run(mode+"/"+transport, func(t *testing.T) {
+				ws := t.TempDir()
+				assert.NilError(t, os.Chmod(ws, 0o777))
+				before := len(model.requests())
+				cmd := exec.Command(sandboxBin, "run", "--workspace", ws, "--user", "1000:1000", "--memory", "256m",
+					"--image", testimage.Toolbox(t), "--network", mode, "--proxy-transport", transport, "--proxy-image", proxyImage(t),
+					"--rm=false", "--model-base-url", model.url+"/anthropic", "--model-ca-file", caFile, "-e", "ANTHROPIC_API_KEY",
+					"--", "/toolbox", "fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY")
+				cmd.Env = append(os.Environ(), "ANTHROPIC_API_KEY="+key, "XDG_CONFIG_HOME="+t.TempDir())
+				var stdout, stderr strings.Builder
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				m := runIDLine.FindStringSubmatch(stderr.String())
+				assert.Assert(t, m != nil, "stderr:\n%s", stderr.String())
+				id := m[1]
+				t.Cleanup(func() {
+					out, err := exec.Command(sandboxBin, "gc", "--all", "--run", id).CombinedOutput()
+					assert.Check(t, is.Nil(err), "gc: %s", out)
+				})
+				runErr := err
+
+				c := testimage.NewClient(t)
+				ins, err := c.ContainerInspect(context.Background(), "sandbox-"+id, client.ContainerInspectOptions{})
+				assert.NilError(t, err)
+				var cred, base string
+				for _, kv := range ins.Container.Config.Env {
+					assert.Check(t, !strings.Contains(kv, key), "sandbox env holds the real key: %s", kv)
+					if v, ok := strings.CutPrefix(kv, "ANTHROPIC_API_KEY="); ok {
+						cred = v
+					}
+					if v, ok := strings.CutPrefix(kv, "ANTHROPIC_BASE_URL="); ok {
+						base = v
+					}
+				}
+				assert.Check(t, cred != "", "the sandbox has no session token")
+				assert.Check(t, is.Equal(base, "http://127.0.0.1:8080/anthropic"))
+				assert.Check(t, !strings.Contains(stdout.String()+stderr.String(), key), "the run printed the key")
+				assert.Check(t, is.Equal(strings.Count(stderr.String(), "credential gateway"), 1), "stderr:\n%s", stderr.String())
+
+				assert.NilError(t, runErr, "stderr:\n%s", stderr.String())
+				assert.Check(t, is.Contains(stdout.String(), "200 OK"))
+				got := model.requests()[before:]
+				assert.Assert(t, is.Len(got, 1), "%+v", got)
+				assert.Check(t, is.DeepEqual(got[0].Credentials, map[string]string{"X-Api-Key": key}))
+			})
+		}
+	}
+}

@@ -41,8 +41,9 @@ type Resolved struct {
 	Bundle Bundle // zero when no bundle is in effect
 	Values
 	// Gateway is set, before Fit, when the sandbox reaches the credential
-	// gateway's host socket (any agent run): a gVisor runtime must then
-	// reach host sockets on the bridge too.
+	// gateway's host socket (an agent run, or a model key given to a plain
+	// command): a gVisor runtime must then reach host sockets on the bridge
+	// too.
 	Gateway bool
 	sources map[string]Source
 }

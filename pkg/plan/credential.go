@@ -32,6 +32,23 @@ func credentialNames() []string {
 	return names
 }
 
+// vendorNames are the credential variables whose key is for v's API, the
+// vendor's own key variable first, then the agents' (CODEX_API_KEY is an
+// OpenAI key).
+func vendorNames(v egress.Vendor) []string {
+	names := []string{v.KeyEnv()}
+	for _, n := range agent.Names() {
+		a, err := agent.Get(n)
+		if err != nil || vendors[n] != v {
+			continue
+		}
+		if c := a.Setup().CredentialEnv; c != "" && !slices.Contains(names, c) {
+			names = append(names, c)
+		}
+	}
+	return names
+}
+
 // markCredentialsSecret makes every credential variable in env a secret, so
 // that argv shown to people names it without its value even when it was
 // given as -e NAME=VALUE or read from an env file.
@@ -44,19 +61,20 @@ func markCredentialsSecret(env []spec.EnvVar) {
 	}
 }
 
-// takeCredential removes the agent's real key from the sandbox's explicit
-// environment and returns it for the gateway. The agent's credential
-// variable and its vendor's key variable count (for Codex, CODEX_API_KEY
-// and OPENAI_API_KEY); the agent's own variable is preferred. An explicit
-// request for one of them (--secret, -e, --env-file, config secrets) can
-// only mean "use this key", and in private mode a key is used through the
-// gateway, in either mode: the sandbox gets a session token instead.
-func takeCredential(s *spec.RunSpec, credEnv string, vendor egress.Vendor) (key, notice string) {
-	names := []string{credEnv}
-	if k := vendor.KeyEnv(); k != "" && k != credEnv {
-		names = append(names, k)
-	}
-	var taken []string
+// givesKey reports whether env sets one of names to a non-empty value.
+func givesKey(env []spec.EnvVar, names []string) bool {
+	return slices.ContainsFunc(env, func(e spec.EnvVar) bool { return e.Value != "" && slices.Contains(names, e.Name) })
+}
+
+// takeCredential removes every variable of names from the sandbox's
+// explicit environment and returns them, and the key the gateway uses: the
+// first of names, in order, with a value. An explicit request for one of
+// them (--secret, -e, --env-file, config secrets) can only mean "use this
+// key", and a key is used through the gateway, in either network mode:
+// the sandbox gets a session token instead. Two different values for one
+// vendor cannot both be used: a notice says which one is.
+func takeCredential(p *Plan, names []string) (taken []string, key, from string) {
+	s := &p.Run.Sandbox
 	values := map[string]string{}
 	s.Env = slices.DeleteFunc(s.Env, func(e spec.EnvVar) bool {
 		if !slices.Contains(names, e.Name) {
@@ -66,15 +84,30 @@ func takeCredential(s *spec.RunSpec, credEnv string, vendor egress.Vendor) (key,
 		values[e.Name] = e.Value
 		return true
 	})
-	if len(taken) == 0 {
-		return "", ""
-	}
 	for _, n := range names {
-		if values[n] != "" {
-			key = values[n]
-			break
+		if values[n] == "" {
+			continue
+		}
+		if key == "" {
+			key, from = values[n], n
+		} else if values[n] != key {
+			p.Notices = append(p.Notices, fmt.Sprintf("%s and %s hold different keys for one model API: the gateway uses %s's", from, n, from))
 		}
 	}
-	return key, fmt.Sprintf("%s given explicitly: the key goes to the credential gateway, never into the sandbox, which gets a per-run session token as %s",
-		strings.Join(taken, " and "), credEnv)
+	return taken, key, from
+}
+
+// gatewayNotice is the one line a run prints about the keys it was given
+// explicitly: where they went and what the sandbox holds instead.
+func gatewayNotice(taken, tokenAs, baseEnvs []string) string {
+	verb := "the key goes"
+	if len(tokenAs) > 1 {
+		verb = "the keys go"
+	}
+	msg := fmt.Sprintf("%s given explicitly: %s to the credential gateway, never into the sandbox, which gets a per-run session token as %s",
+		strings.Join(taken, " and "), verb, strings.Join(tokenAs, " and "))
+	if len(baseEnvs) > 0 {
+		msg += " and the gateway's URL as " + strings.Join(baseEnvs, " and ")
+	}
+	return msg + " (the gateway forwards model calls only)"
 }

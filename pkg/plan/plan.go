@@ -56,7 +56,7 @@ type Input struct {
 	ImageLabels map[string]string
 
 	// Egress places the run's egress proxy and gateway (private mode, and
-	// any agent run whose key the gateway fronts).
+	// any run whose model key the gateway fronts).
 	Egress Egress
 	// ProxyImage holds the `sandbox` binary that serves as egress proxy in
 	// the container transport (DefaultProxyImage when empty).

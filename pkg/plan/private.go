@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/features"
@@ -59,7 +60,8 @@ func (e Egress) Summary() []string {
 
 // egressRun connects the sandbox to the run's egress proxy and credential
 // gateway. A private sandbox has no network: the proxy is its only way out.
-// Any agent run fronted by the gateway, private or public, holds a per-run
+// Any run whose model key the gateway fronts (an agent's, or one given
+// explicitly to a plain command), private or public, holds a per-run
 // session token as its API key; the real key stays with the proxy, outside
 // every sandbox.
 func egressRun(p *Plan, in Input) error {
@@ -68,20 +70,15 @@ func egressRun(p *Plan, in Input) error {
 	e := &spec.Egress{Proxy: private, Entrypoint: in.Egress.Entrypoint, ImageCmd: in.Egress.Cmd}
 	cmd := in.Proxy
 	cmd.Allow = slices.Clone(in.Resolved.Allow)
-	var proxyEnv []spec.EnvVar
-	if in.Agent != nil {
-		setup := in.Agent.Adapter.Setup()
-		if private && len(cmd.Allow) == 0 {
-			cmd.Allow = slices.Clone(setup.Hosts)
-		}
-		var err error
-		if proxyEnv, err = gateway(p, in, e, setup.CredentialEnv, setup.BaseURLEnv); err != nil {
-			return err
-		}
+	if in.Agent != nil && private && len(cmd.Allow) == 0 {
+		cmd.Allow = slices.Clone(in.Agent.Adapter.Setup().Hosts)
+	}
+	proxyEnv, fronted, err := gateway(p, in, e)
+	if err != nil {
+		return err
 	}
 	if in.ModelBaseURL != "" || in.ModelCA != "" {
-		var err error
-		if proxyEnv, err = modelAPI(p, in, e.Gateway, &cmd, proxyEnv); err != nil {
+		if proxyEnv, err = modelAPI(p, in, fronted, &cmd, proxyEnv); err != nil {
 			return err
 		}
 	}
@@ -151,54 +148,128 @@ func egressRun(p *Plan, in Input) error {
 	return nil
 }
 
-// gateway fronts the agent's model API: the real key goes to the proxy's
-// environment, and the sandbox gets a session token and the gateway's
-// base URL instead. It returns the proxy's environment.
-func gateway(p *Plan, in Input, e *spec.Egress, credEnv, baseURLEnv string) ([]spec.EnvVar, error) {
-	name := in.Agent.Adapter.Name()
-	vendor, ok := vendors[name]
-	if !ok || credEnv == "" {
-		return nil, nil
+// sdkBaseURL are the variables the vendors' own SDKs read for their API's
+// base URL, and the path below the gateway's route for the vendor that
+// each expects there: OpenAI's SDKs take the API version in the base URL,
+// Anthropic's and Google's add it themselves. Claude Code and Gemini CLI
+// read the same variables (their adapters' BaseURLEnv).
+var sdkBaseURL = map[egress.Vendor]struct{ env, path string }{
+	egress.Anthropic: {"ANTHROPIC_BASE_URL", ""},
+	egress.OpenAI:    {"OPENAI_BASE_URL", "/v1"},
+	egress.Gemini:    {"GOOGLE_GEMINI_BASE_URL", ""},
+}
+
+// front is one vendor API the gateway fronts for a run.
+type front struct {
+	vendor egress.Vendor
+	// names are the variables that carry the vendor's key, preferred
+	// first; any given explicitly is taken out of the sandbox.
+	names []string
+	// fallback is the caller's variable the key is read from when none was
+	// given explicitly: an agent's credential variable. A plain command's
+	// keys are only ever the ones given to it.
+	fallback string
+	// tokenAs is where the sandbox gets the session token: the agent's
+	// credential variable; empty means the names given (a plain command
+	// reads the variable it was given).
+	tokenAs string
+	// baseEnv is the variable that points the sandbox at the gateway;
+	// empty means the agent takes the URL on its command line (Codex).
+	baseEnv, base string
+}
+
+// fronts are the model APIs the gateway may front for a run: the agent's
+// own, whose key comes from the caller's environment unless given, and
+// every other vendor whose key was given explicitly, to the agent or to a
+// plain command alike.
+func fronts(in Input, env []spec.EnvVar) []front {
+	var fs []front
+	if in.Agent != nil {
+		setup := in.Agent.Adapter.Setup()
+		if v, ok := vendors[in.Agent.Adapter.Name()]; ok && setup.CredentialEnv != "" {
+			names := []string{setup.CredentialEnv}
+			if k := v.KeyEnv(); k != setup.CredentialEnv {
+				names = append(names, k)
+			}
+			fs = append(fs, front{vendor: v, names: names, fallback: setup.CredentialEnv, tokenAs: setup.CredentialEnv,
+				baseEnv: setup.BaseURLEnv, base: v.BaseURL(spec.GatewayURL)})
+		}
 	}
-	key, notice := takeCredential(&p.Run.Sandbox, credEnv, vendor)
-	if notice != "" {
-		p.Notices = append(p.Notices, notice)
+	for _, v := range egress.Vendors {
+		if slices.ContainsFunc(fs, func(f front) bool { return f.vendor == v }) || !givesKey(env, vendorNames(v)) {
+			continue
+		}
+		b := sdkBaseURL[v]
+		fs = append(fs, front{vendor: v, names: vendorNames(v), baseEnv: b.env, base: v.BaseURL(spec.GatewayURL) + b.path})
 	}
-	if key == "" {
-		key = in.Getenv(credEnv)
-	}
-	if key == "" {
-		p.Notices = append(p.Notices, fmt.Sprintf("%s is not set: the gateway has no key, so %s will not be able to reach its model API", credEnv, name))
-		return nil, nil
+	return fs
+}
+
+// gateway fronts the run's model APIs (see fronts): each real key goes to
+// the proxy's environment, and the sandbox gets the run's session token
+// and the gateway's base URL instead. It returns the proxy's environment
+// and the vendors fronted.
+func gateway(p *Plan, in Input, e *spec.Egress) ([]spec.EnvVar, []egress.Vendor, error) {
+	s := &p.Run.Sandbox
+	fs := fronts(in, s.Env)
+	if len(fs) == 0 {
+		return nil, nil, nil
 	}
 	token, err := egress.NewSessionToken()
 	if err != nil {
-		return nil, fmt.Errorf("session token: %w", err)
+		return nil, nil, fmt.Errorf("session token: %w", err)
 	}
-	e.Gateway = true
-	proxyEnv := []spec.EnvVar{
+	var proxyEnv []spec.EnvVar
+	var fronted []egress.Vendor
+	var given, tokenAs, baseEnvs []string
+	for _, f := range fs {
+		taken, key, from := takeCredential(p, f.names)
+		if key == "" && f.fallback != "" {
+			key, from = in.Getenv(f.fallback), f.fallback
+		}
+		if key == "" {
+			p.Notices = append(p.Notices, fmt.Sprintf("%s is not set: the gateway has no key, so %s will not be able to reach its model API", f.fallback, in.Agent.Adapter.Name()))
+			continue
+		}
+		fronted = append(fronted, f.vendor)
 		// From: a pasted script reads the key from the variable the run
 		// read it from (Codex's CODEX_API_KEY feeds the proxy's
 		// OPENAI_API_KEY).
-		{Name: vendor.KeyEnv(), Value: key, Secret: true, From: credEnv},
-		{Name: egress.TokenEnv, Value: token, Secret: true, Token: egress.TokenEnv},
+		proxyEnv = append(proxyEnv, spec.EnvVar{Name: f.vendor.KeyEnv(), Value: key, Secret: true, From: from})
+		names := taken
+		if f.tokenAs != "" {
+			names = []string{f.tokenAs}
+		}
+		for _, n := range names {
+			s.Env = setEnv(s.Env, spec.EnvVar{Name: n, Value: token, Secret: true, Token: egress.TokenEnv})
+		}
+		if len(taken) > 0 {
+			given, tokenAs = append(given, taken...), append(tokenAs, names...)
+		}
+		if f.baseEnv != "" {
+			s.Env = setEnv(s.Env, spec.EnvVar{Name: f.baseEnv, Value: f.base})
+			if len(taken) > 0 {
+				baseEnvs = append(baseEnvs, f.baseEnv)
+			}
+			continue
+		}
+		// A CLI without a base-URL variable (Codex) takes it on its
+		// command line.
+		req := in.Agent.Request
+		req.BaseURL = f.base
+		if s.Command, err = in.Agent.Adapter.Command(req); err != nil {
+			return nil, nil, err
+		}
 	}
-	base := vendor.BaseURL(spec.GatewayURL)
-	s := &p.Run.Sandbox
-	s.Env = setEnv(s.Env, spec.EnvVar{Name: credEnv, Value: token, Secret: true, Token: egress.TokenEnv})
-	if baseURLEnv != "" {
-		s.Env = setEnv(s.Env, spec.EnvVar{Name: baseURLEnv, Value: base})
-		return proxyEnv, nil
+	if len(given) > 0 {
+		p.Notices = append(p.Notices, gatewayNotice(given, tokenAs, baseEnvs))
 	}
-	// A CLI without a base-URL variable (Codex) takes it on its command line.
-	req := in.Agent.Request
-	req.BaseURL = base
-	argv, err := in.Agent.Adapter.Command(req)
-	if err != nil {
-		return nil, err
+	if len(fronted) == 0 {
+		return nil, nil, nil
 	}
-	s.Command = argv
-	return proxyEnv, nil
+	e.Gateway = true
+	proxyEnv = append(proxyEnv, spec.EnvVar{Name: egress.TokenEnv, Value: token, Secret: true, Token: egress.TokenEnv})
+	return proxyEnv, fronted, nil
 }
 
 // setEnv sets v, replacing a variable of the same name: the gateway's
@@ -217,11 +288,12 @@ func setEnv(env []spec.EnvVar, v spec.EnvVar) []spec.EnvVar {
 // modelAPI points the gateway at the model API the person chose instead of
 // the vendor's (a LiteLLM or corporate gateway), and gives it the extra
 // roots that API's certificate needs. The URL goes on the proxy's command
-// line; the roots, PEM text, in its environment (egress.CAEnv), which
-// reaches a host process and a proxy container alike. Neither is given to
-// the sandbox: it talks to the gateway only.
-func modelAPI(p *Plan, in Input, gateway bool, cmd *egress.Command, proxyEnv []spec.EnvVar) ([]spec.EnvVar, error) {
-	if !gateway {
+// line, for the agent's vendor or else the one vendor the gateway fronts;
+// the roots, PEM text, in its environment (egress.CAEnv), which reaches a
+// host process and a proxy container alike. Neither is given to the
+// sandbox: it talks to the gateway only.
+func modelAPI(p *Plan, in Input, fronted []egress.Vendor, cmd *egress.Command, proxyEnv []spec.EnvVar) ([]spec.EnvVar, error) {
+	if len(fronted) == 0 {
 		p.Notices = append(p.Notices, "a model base URL or CA is set, but this run has no credential gateway (no agent, or no key): it is not used")
 		return proxyEnv, nil
 	}
@@ -229,7 +301,19 @@ func modelAPI(p *Plan, in Input, gateway bool, cmd *egress.Command, proxyEnv []s
 		if err := egress.ValidateUpstream(in.ModelBaseURL); err != nil {
 			return nil, fmt.Errorf("model base URL: %w", err)
 		}
-		cmd.Upstreams = map[egress.Vendor]string{vendors[in.Agent.Adapter.Name()]: in.ModelBaseURL}
+		// An agent's own vendor, else the one vendor fronted.
+		v := fronted[0]
+		if in.Agent == nil || v != vendors[in.Agent.Adapter.Name()] {
+			if len(fronted) > 1 {
+				vs := make([]string, len(fronted))
+				for i, v := range fronted {
+					vs[i] = string(v)
+				}
+				slices.Sort(vs)
+				return nil, fmt.Errorf("model base URL: the gateway fronts %s, and a base URL is one vendor's API: give the key of one vendor only", strings.Join(vs, " and "))
+			}
+		}
+		cmd.Upstreams = map[egress.Vendor]string{v: in.ModelBaseURL}
 	}
 	if in.ModelCA != "" {
 		if err := egress.CheckPEMCerts([]byte(in.ModelCA)); err != nil {

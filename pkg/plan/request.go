@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/org/sandbox-action/pkg/agent"
@@ -72,7 +73,7 @@ type Request struct {
 	ProxyImage string
 	Proxy      egress.Command
 	// Egress places the run's egress proxy once the settings are known,
-	// for a run that has one (private mode, or an agent whose key the
+	// for a run that has one (private mode, or a run whose model key the
 	// gateway fronts); nil leaves such a run without, which Build refuses.
 	Egress EgressFunc
 	// LookupEnv reads the caller's environment (os.LookupEnv outside
@@ -140,9 +141,7 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 		return Plan{}, s, err
 	}
 	if host != nil {
-		// An agent run reaches the gateway; a bad agent is reported below.
-		a, _ := agentRun(req.Agent, s.Config)
-		s.Features.Gateway = a != nil
+		s.Features.Gateway = reachesGateway(req, s)
 		if err := fitHost(ctx, host, &s.Features); err != nil {
 			return Plan{}, s, err
 		}
@@ -154,11 +153,10 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 		}
 	}
 	if req.Egress != nil {
-		a, err := agentRun(req.Agent, s.Config)
-		if err != nil {
+		if _, err := agentRun(req.Agent, s.Config); err != nil {
 			return Plan{}, s, err
 		}
-		if s.Features.Network == spec.Private || a != nil {
+		if s.Features.Network == spec.Private || reachesGateway(req, s) {
 			// Bad input is reported before the daemon is asked where the
 			// proxy runs and what the image runs (a private run, the
 			// default, asks even for a plain command): assemble once with
@@ -173,6 +171,17 @@ func Make(ctx context.Context, req Request, host HostFunc) (Plan, Settings, erro
 	}
 	p, err := Assemble(req, s)
 	return p, s, err
+}
+
+// reachesGateway reports whether a run may reach the credential gateway:
+// an agent run, or a plain command given a model key explicitly (see
+// fronts). Bad input says no here and is reported by Assemble.
+func reachesGateway(req Request, s Settings) bool {
+	if a, _ := agentRun(req.Agent, s.Config); a != nil {
+		return true
+	}
+	env, _ := Environment(req, s.Config)
+	return slices.ContainsFunc(egress.Vendors, func(v egress.Vendor) bool { return givesKey(env, vendorNames(v)) })
 }
 
 // standIn is s with a host-transport placement of the proxy, for checking

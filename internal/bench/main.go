@@ -51,10 +51,14 @@ func realMain(ctx context.Context) error {
 	tputN := flag.Int("throughput-n", 15, "interleaved rounds of the throughput benchmark")
 	sizeMB := flag.Int64("size", 100, "MB per download of the throughput benchmark")
 	sidesRE := flag.String("sides", "", "a regular expression: only the downloads whose names it matches (and the direct ones they are compared with)")
+	rate := flag.Int64("rate", 0, "MB/s the download server paces each download to, as a network link would (0: as fast as the machine allows)")
 	compare := flag.String("compare", "", "a second sandbox binary whose forwarder and host proxy the throughput benchmark measures beside the first")
 	flag.Parse()
 	if *n < 1 || *tputN < 1 {
 		return fmt.Errorf("-n and -throughput-n must be at least 1, got %d and %d", *n, *tputN)
+	}
+	if *rate < 0 {
+		return fmt.Errorf("-rate must not be negative, got %d", *rate)
 	}
 	if *sizeMB < 1 {
 		return fmt.Errorf("-size must be at least 1, got %d", *sizeMB)
@@ -120,7 +124,7 @@ func realMain(ctx context.Context) error {
 		}
 	}
 	return throughput(ctx, c, throughputConfig{
-		rounds: *tputN, size: *sizeMB << 20, bin: bin, toolbox: toolbox, proxy: proxyTag,
+		rounds: *tputN, size: *sizeMB << 20, rate: *rate << 20, bin: bin, toolbox: toolbox, proxy: proxyTag,
 		compare: cmpBin, gvisor: *gvisor, host: host, sides: sides,
 	})
 }

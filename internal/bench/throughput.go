@@ -46,8 +46,11 @@ const bulkHost = "bulk.sandbox-bench.test"
 const throughputGoal = 0.9
 
 type throughputConfig struct {
-	rounds  int
-	size    int64
+	rounds int
+	size   int64
+	// rate paces the server (bytes/s), as a link of that speed would;
+	// zero sends as fast as the machine allows.
+	rate    int64
 	bin     string
 	toolbox string
 	proxy   string
@@ -190,8 +193,12 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 			rates[j] = append(rates[j], r)
 		}
 	}
-	fmt.Printf("\nthroughput: %d interleaved rounds, %d MB per download from a container on the default bridge, timed inside the sandbox\n",
-		cfg.rounds, cfg.size>>20)
+	link := "unpaced (as fast as the machine allows)"
+	if cfg.rate > 0 {
+		link = fmt.Sprintf("paced to %d MB/s by the server, as a link of that speed", cfg.rate>>20)
+	}
+	fmt.Printf("\nthroughput: %d interleaved rounds, %d MB per download from a container on the default bridge, %s, timed inside the sandbox\n",
+		cfg.rounds, cfg.size>>20, link)
 	fmt.Printf("machine: %s, %d CPUs; load average %s at the start, %s at the end\n", cpuModel(), runtime.NumCPU(), load0, loadAverage())
 	medians := map[string]float64{}
 	for j, d := range sides {
@@ -248,7 +255,7 @@ func downloadInput(d download, cfg throughputConfig, ws, dir, ip string) (plan.I
 	if mode == spec.Private {
 		via = "proxy"
 	}
-	cmd := []string{"/toolbox", "download", d.scheme + "://" + bulkHost + "/bytes/" + strconv.FormatInt(cfg.size, 10), via}
+	cmd := []string{"/toolbox", "download", d.scheme + "://" + bulkHost + "/bytes/" + strconv.FormatInt(cfg.size, 10) + "?rate=" + strconv.FormatInt(cfg.rate, 10), via}
 	if d.scheme == "https" {
 		cmd = append(cmd, spec.WorkspaceDir+"/ca.pem")
 	}

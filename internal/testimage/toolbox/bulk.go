@@ -62,7 +62,8 @@ var bulkChunk = func() []byte {
 }()
 
 // serveBytes answers GET /bytes/N with N bytes and a Content-Length, and
-// reports whether the path was one.
+// reports whether the path was one. With ?rate=R (bytes/s, R > 0) it paces
+// the body to R, as a link of that speed would.
 func serveBytes(w http.ResponseWriter, r *http.Request) bool {
 	size, ok := strings.CutPrefix(r.URL.Path, "/bytes/")
 	if !ok {
@@ -72,14 +73,31 @@ func serveBytes(w http.ResponseWriter, r *http.Request) bool {
 	if err != nil || n < 0 || n > maxBulk {
 		return false
 	}
+	var rate int64
+	if q := r.URL.Query().Get("rate"); q != "" {
+		if rate, err = strconv.ParseInt(q, 10, 64); err != nil || rate < 0 {
+			return false
+		}
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
-	for n > 0 {
-		m, err := w.Write(bulkChunk[:min(n, int64(len(bulkChunk)))])
+	chunk := bulkChunk
+	if rate > 0 {
+		// Small writes, each sent when the link would have carried the
+		// ones before it.
+		chunk = chunk[:64<<10]
+	}
+	start := time.Now()
+	var sent int64
+	for sent < n {
+		m, err := w.Write(chunk[:min(n-sent, int64(len(chunk)))])
 		if err != nil {
 			break
 		}
-		n -= int64(m)
+		sent += int64(m)
+		if rate > 0 {
+			time.Sleep(time.Until(start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))))
+		}
 	}
 	return true
 }

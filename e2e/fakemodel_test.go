@@ -16,6 +16,7 @@ import (
 	"gotest.tools/v3/poll"
 
 	"github.com/org/sandbox-action/internal/fakemodel"
+	"github.com/org/sandbox-action/internal/testca"
 	"github.com/org/sandbox-action/internal/testimage"
 )
 
@@ -38,7 +39,10 @@ type fakeModel struct {
 // the upstream URL names that exact address.
 func startFakeModel(t *testing.T, network string) *fakeModel {
 	t.Helper()
-	caPEM, caKey, err := fakemodel.NewCA("sandbox-action e2e model CA")
+	ca, err := testca.New("sandbox-action e2e model CA")
+	assert.NilError(t, err)
+	caPEM := ca.PEM
+	caKey, err := ca.KeyPEM()
 	assert.NilError(t, err)
 	dir := t.TempDir()
 	assert.NilError(t, os.WriteFile(filepath.Join(dir, "ca.pem"), caPEM, 0o644))

@@ -2,39 +2,26 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
 
+	"github.com/org/sandbox-action/internal/testca"
 	"github.com/org/sandbox-action/internal/testimage"
 	"github.com/org/sandbox-action/pkg/egress"
 )
 
-// writeTestCA writes a self-signed CA certificate to a PEM file.
+// writeTestCA writes a fresh CA certificate to a PEM file.
 func writeTestCA(t *testing.T) (path string, pemText []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testca.New("corp CA")
 	assert.NilError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "corp CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	assert.NilError(t, err)
-	pemText = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	path = filepath.Join(t.TempDir(), "ca.pem")
-	assert.NilError(t, os.WriteFile(path, pemText, 0o644))
-	return path, pemText
+	assert.NilError(t, os.WriteFile(path, ca.PEM, 0o644))
+	return path, ca.PEM
 }
 
 // --model-base-url and --model-ca-file reach the gateway in the printed

@@ -4,14 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +19,7 @@ import (
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/client"
 
+	"github.com/org/sandbox-action/internal/testca"
 	"github.com/org/sandbox-action/pkg/engine"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/plan"
@@ -97,7 +91,12 @@ func throughput(ctx context.Context, c *client.Client, cfg throughputConfig) err
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
-	caPEM, certPEM, keyPEM, err := newCA(bulkHost)
+	ca, err := testca.New("sandbox-action bench CA")
+	if err != nil {
+		return err
+	}
+	caPEM := ca.PEM
+	certPEM, keyPEM, err := ca.Issue(bulkHost)
 	if err != nil {
 		return err
 	}
@@ -353,57 +352,6 @@ func logs(ctx context.Context, c *client.Client, id string) (string, error) {
 	var buf bytes.Buffer
 	_, err = stdcopy.StdCopy(&buf, &buf, rc)
 	return buf.String(), err
-}
-
-// newCA returns a fresh CA's certificate and a server certificate and key
-// for host it signed, all PEM; the CA is trusted nowhere but in the
-// benchmark's downloads.
-func newCA(host string) (caPEM, certPEM, keyPEM []byte, err error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sandbox-action bench CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: host},
-		DNSNames:     []string{host},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), nil
 }
 
 func medianFloat(xs []float64) float64 {

@@ -11,14 +11,19 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/internal/testca"
 )
 
 // A client that trusts the test CA reaches the server by the address its
 // certificate names, and the server records the credentials it received.
 func TestServerRecordsOverTLS(t *testing.T) {
-	caPEM, caKey, err := NewCA("test CA")
+	ca, err := testca.New("test CA")
 	assert.NilError(t, err)
-	cert, err := ServerCert(caPEM, caKey, []string{"127.0.0.1"})
+	caPEM := ca.PEM
+	certPEM, keyPEM, err := ca.Issue("127.0.0.1")
+	assert.NilError(t, err)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	assert.NilError(t, err)
 	srv := httptest.NewUnstartedServer(&Server{})
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}

@@ -46,7 +46,7 @@ func TestPrivateDownloadArrivesIntact(t *testing.T) {
 			url := "https://" + o.name + "/bytes/" + strconv.Itoa(downloadSize)
 			in := privateInput(t, r.transport, o, features.Settings{Allow: []string{o.name}},
 				"/toolbox", "download", url, "proxy", spec.WorkspaceDir+"/test-ca.pem")
-			assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().pem, 0o644))
+			assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().PEM, 0o644))
 			p := buildPrivate(t, in)
 			r.iso.apply(t, &p.Run.Sandbox)
 			var stdout, stderr bytes.Buffer

@@ -270,7 +270,7 @@ func outsideRun(t *testing.T, iso isolation, transport string, o *outside, setti
 	t.Helper()
 	settings.Allow = []string{o.name}
 	in := privateInput(t, transport, o, settings, command...)
-	assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().pem, 0o644))
+	assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().PEM, 0o644))
 	in.Env = []spec.EnvVar{{Name: "SSL_CERT_FILE", Value: spec.WorkspaceDir + "/test-ca.pem"}}
 	r := buildPrivate(t, in).Run
 	iso.apply(t, &r.Sandbox)

@@ -3,14 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +21,7 @@ import (
 	"gotest.tools/v3/assert"
 	"gotest.tools/v3/poll"
 
+	"github.com/org/sandbox-action/internal/testca"
 	"github.com/org/sandbox-action/internal/testimage"
 	"github.com/org/sandbox-action/pkg/features"
 	"github.com/org/sandbox-action/pkg/plan"
@@ -52,74 +46,30 @@ func proxyImage(t testing.TB) string {
 	return testimage.Ensure(t, testimage.Spec{
 		Tag:        proxyImageTag,
 		Binaries:   map[string]string{"/usr/local/bin/sandbox": "./cmd/sandbox"},
-		Files:      map[string][]byte{proxyCAFile: theTestCA().pem},
+		Files:      map[string][]byte{proxyCAFile: theTestCA().PEM},
 		Entrypoint: []string{"/usr/local/bin/sandbox"},
 	})
 }
 
-// testCA signs the outside model API's certificate.
-type testCA struct {
-	cert *x509.Certificate
-	key  ed25519.PrivateKey
-	pem  []byte
-}
-
-var (
-	caOnce sync.Once
-	ca     *testCA
-)
-
-// theTestCA returns the test CA. Its key comes from a fixed seed and Ed25519
-// signatures are deterministic, so every test process builds a byte-identical
-// proxy image: two processes sharing the image tag cannot disagree about the
-// CA it trusts. It is trusted nowhere but in the test images.
-func theTestCA() *testCA {
+// theTestCA signs the outside model API's certificate. It is the same in
+// every test process (testca.Fixed), so every process builds a
+// byte-identical proxy image: two processes sharing the image tag cannot
+// disagree about the CA it trusts. It is trusted nowhere but in the test
+// images.
+func theTestCA() *testca.CA {
 	caOnce.Do(func() {
-		seed := sha256.Sum256([]byte("sandbox-action test CA"))
-		key := ed25519.NewKeyFromSeed(seed[:])
-		tmpl := &x509.Certificate{
-			SerialNumber:          big.NewInt(1),
-			Subject:               pkix.Name{CommonName: "sandbox-action test CA"},
-			NotBefore:             time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
-			NotAfter:              time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC),
-			IsCA:                  true,
-			BasicConstraintsValid: true,
-			KeyUsage:              x509.KeyUsageCertSign,
-		}
-		der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-		if err != nil {
+		var err error
+		if ca, err = testca.Fixed("sandbox-action test CA"); err != nil {
 			panic("test CA: " + err.Error())
 		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			panic("test CA: " + err.Error())
-		}
-		ca = &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 	})
 	return ca
 }
 
-// issue returns a server certificate for names and its key, both PEM.
-func (ca *testCA) issue(t *testing.T, names ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	assert.NilError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
-	assert.NilError(t, err)
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	assert.NilError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
-}
+var (
+	caOnce sync.Once
+	ca     *testca.CA
+)
 
 // testLabels mark what the tests create, so that it can be found and removed.
 var testLabels = map[string]string{spec.LabelTest: "1"}
@@ -173,7 +123,8 @@ func newOutside(t *testing.T, c *client.Client) *outside {
 	o.name = o.network + "-api"
 	o.blocked = o.network + "-blocked"
 
-	certPEM, keyPEM := theTestCA().issue(t, o.name, o.blocked)
+	certPEM, keyPEM, err := theTestCA().Issue(o.name, o.blocked)
+	assert.NilError(t, err)
 	dir := t.TempDir()
 	assert.NilError(t, os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o644))
 	assert.NilError(t, os.WriteFile(filepath.Join(dir, "key.pem"), keyPEM, 0o644))

@@ -63,7 +63,7 @@ func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *o
 
 	in := privateInput(t, transport, o, features.Settings{Allow: []string{o.name}})
 	// The sandbox trusts the test CA for HTTPS through the proxy.
-	assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().pem, 0o644))
+	assert.NilError(t, os.WriteFile(filepath.Join(in.Workspace, "test-ca.pem"), theTestCA().PEM, 0o644))
 	in.Env = []spec.EnvVar{{Name: "SSL_CERT_FILE", Value: spec.WorkspaceDir + "/test-ca.pem"}}
 	claude, err := agent.Get("claude")
 	assert.NilError(t, err)
@@ -80,7 +80,7 @@ func privateRunSeenFromEverySide(t *testing.T, e *Engine, c *client.Client, o *o
 	if transport == spec.TransportHost {
 		// The host proxy runs as nobody: the file must be readable to all.
 		caFile := filepath.Join(shortTempDir(t), "ca.pem")
-		assert.NilError(t, os.WriteFile(caFile, theTestCA().pem, 0o644))
+		assert.NilError(t, os.WriteFile(caFile, theTestCA().PEM, 0o644))
 		in.Proxy.CAFile = caFile
 	}
 	p := buildPrivate(t, in)

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/org/sandbox-action/internal/fakemodel"
+	"github.com/org/sandbox-action/internal/testca"
 )
 
 func main() {
@@ -47,7 +48,15 @@ func run(args []string) error {
 	if name, err := os.Hostname(); err == nil {
 		hosts = append(hosts, name)
 	}
-	cert, err := fakemodel.ServerCert(caPEM, caKey, hosts)
+	ca, err := testca.Parse(caPEM, caKey)
+	if err != nil {
+		return err
+	}
+	certPEM, keyPEM, err := ca.Issue(hosts...)
+	if err != nil {
+		return err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return err
 	}

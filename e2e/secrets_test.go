@@ -59,17 +59,8 @@ func TestPrivateSandboxNeverHoldsTheRealKey(t *testing.T) {
 			}
 			cmd := exec.Command(sandboxBin, append(args, tc.args...)...)
 			cmd.Env = env
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			m := runIDLine.FindStringSubmatch(stderr.String())
-			assert.Assert(t, m != nil, "stderr:\n%s", stderr.String())
-			id := m[1]
-			t.Cleanup(func() {
-				out, err := exec.Command(sandboxBin, "gc", "--run", id).CombinedOutput()
-				assert.Check(t, is.Nil(err), "gc: %s", out)
-			})
-			assert.NilError(t, err, "stderr:\n%s", stderr.String())
+			id, stdout, stderr, err := keptRun(t, cmd)
+			assert.NilError(t, err, "stderr:\n%s", stderr)
 
 			c := testimage.NewClient(t)
 			ins, err := c.ContainerInspect(context.Background(), "sandbox-"+id, client.ContainerInspectOptions{})
@@ -82,8 +73,8 @@ func TestPrivateSandboxNeverHoldsTheRealKey(t *testing.T) {
 				}
 			}
 			assert.Check(t, cred != "", "the sandbox has no session token")
-			assert.Check(t, !strings.Contains(stdout.String()+stderr.String(), key), "the run printed the key")
-			assert.Check(t, is.Equal(strings.Count(stderr.String(), "credential gateway"), 1), "stderr:\n%s", stderr.String())
+			assert.Check(t, !strings.Contains(stdout+stderr, key), "the run printed the key")
+			assert.Check(t, is.Equal(strings.Count(stderr, "credential gateway"), 1), "stderr:\n%s", stderr)
 		})
 	}
 }
@@ -110,17 +101,7 @@ func TestPlainCommandNeverHoldsTheRealKey(t *testing.T) {
 					"--rm=false", "--model-base-url", model.url+"/anthropic", "--model-ca-file", caFile, "-e", "ANTHROPIC_API_KEY",
 					"--", "/toolbox", "fetch-env", "POST $ANTHROPIC_BASE_URL/v1/messages", "x-api-key: $ANTHROPIC_API_KEY")
 				cmd.Env = append(os.Environ(), "ANTHROPIC_API_KEY="+key, "XDG_CONFIG_HOME="+t.TempDir())
-				var stdout, stderr strings.Builder
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				err := cmd.Run()
-				m := runIDLine.FindStringSubmatch(stderr.String())
-				assert.Assert(t, m != nil, "stderr:\n%s", stderr.String())
-				id := m[1]
-				t.Cleanup(func() {
-					out, err := exec.Command(sandboxBin, "gc", "--all", "--run", id).CombinedOutput()
-					assert.Check(t, is.Nil(err), "gc: %s", out)
-				})
-				runErr := err
+				id, stdout, stderr, runErr := keptRun(t, cmd)
 
 				c := testimage.NewClient(t)
 				ins, err := c.ContainerInspect(context.Background(), "sandbox-"+id, client.ContainerInspectOptions{})
@@ -137,15 +118,33 @@ func TestPlainCommandNeverHoldsTheRealKey(t *testing.T) {
 				}
 				assert.Check(t, cred != "", "the sandbox has no session token")
 				assert.Check(t, is.Equal(base, "http://127.0.0.1:8080/anthropic"))
-				assert.Check(t, !strings.Contains(stdout.String()+stderr.String(), key), "the run printed the key")
-				assert.Check(t, is.Equal(strings.Count(stderr.String(), "credential gateway"), 1), "stderr:\n%s", stderr.String())
+				assert.Check(t, !strings.Contains(stdout+stderr, key), "the run printed the key")
+				assert.Check(t, is.Equal(strings.Count(stderr, "credential gateway"), 1), "stderr:\n%s", stderr)
 
-				assert.NilError(t, runErr, "stderr:\n%s", stderr.String())
-				assert.Check(t, is.Contains(stdout.String(), "200 OK"))
+				assert.NilError(t, runErr, "stderr:\n%s", stderr)
+				assert.Check(t, is.Contains(stdout, "200 OK"))
 				got := model.requests()[before:]
 				assert.Assert(t, is.Len(got, 1), "%+v", got)
 				assert.Check(t, is.DeepEqual(got[0].Credentials, map[string]string{"X-Api-Key": key}))
 			})
 		}
 	}
+}
+
+// keptRun runs a `sandbox run --rm=false` command to its end and returns
+// the run's id (from its summary line), its output and how it ended; the
+// kept sandbox is removed when the test ends.
+func keptRun(t *testing.T, cmd *exec.Cmd) (id, stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	m := runIDLine.FindStringSubmatch(errOut.String())
+	assert.Assert(t, m != nil, "stderr:\n%s", errOut.String())
+	id = m[1]
+	t.Cleanup(func() {
+		out, err := exec.Command(sandboxBin, "gc", "--all", "--run", id).CombinedOutput()
+		assert.Check(t, is.Nil(err), "gc: %s", out)
+	})
+	return id, out.String(), errOut.String(), err
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/org/sandbox-action/pkg/forwarder"
 )
 
 // connect serves CONNECT host:port: check, dial, answer 200, then relay bytes
@@ -103,7 +105,7 @@ func relay(client, up net.Conn) (sent, received int64) {
 }
 
 func pipe(dst, src net.Conn) int64 {
-	n, err := io.Copy(dst, src)
+	n, err := io.Copy(netConn(dst), netConn(src))
 	if err != nil {
 		dst.Close()
 		src.Close()
@@ -115,4 +117,13 @@ func pipe(dst, src net.Conn) int64 {
 		dst.Close()
 	}
 	return n
+}
+
+// netConn returns the socket a connection from a handover listener wraps
+// (see forwarder.Conn), which io.Copy can splice.
+func netConn(c net.Conn) net.Conn {
+	if fc, ok := c.(forwarder.Conn); ok {
+		return fc.NetConn()
+	}
+	return c
 }

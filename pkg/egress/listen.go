@@ -50,7 +50,8 @@ func ParseStats(line []byte) (Stats, error) {
 //
 // A unix socket's listener takes over the TCP connections a sandbox's
 // forwarder hands over on it (see forwarder.HandoverListener): the proxy
-// then relays them to the upstream directly.
+// then relays them to the upstream directly. It holds at most
+// forwarder.MaxOpenConns connections open at once.
 func Listen(addr string) (net.Listener, error) {
 	switch {
 	case strings.HasPrefix(addr, "unix:"):

@@ -68,16 +68,82 @@ func HandOver(u *net.UnixConn, c *net.TCPConn) (bool, error) {
 	return false, errors.New("unexpected answer to a handover")
 }
 
+// MaxOpenConns bounds the connections a HandoverListener holds open at
+// once, from its accept until the connection returned is closed. Whoever
+// can reach the socket (the sandbox, not only its forwarder) could
+// otherwise open connections until the proxy, a host process outside the
+// sandbox's limits, runs out of memory or descriptors; past the bound new
+// connections wait in the kernel's queue. Agents' tools open tens at once.
+const MaxOpenConns = 1024
+
 // HandoverListener wraps a unix socket listener so that a connection over
 // which a forwarder hands over its TCP connection is accepted as that TCP
-// connection (a *net.TCPConn, which io.Copy splices); every other
-// connection is accepted as it is (a *net.UnixConn). Accept returns
-// connections in the order they are sorted out, which a client that says
-// nothing can delay only for itself.
+// connection (a Conn around the *net.TCPConn, which io.Copy splices); every
+// other connection is accepted as it is (a Conn around the *net.UnixConn).
+// Accept returns connections in the order they are sorted out, which a
+// client that says nothing can delay only for itself. At most MaxOpenConns
+// are open at once.
 func HandoverListener(ln net.Listener) net.Listener {
-	h := &handoverListener{Listener: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+	h := &handoverListener{Listener: ln, conns: make(chan net.Conn), done: make(chan struct{}),
+		slots: make(chan struct{}, MaxOpenConns)}
 	go h.acceptLoop()
 	return h
+}
+
+// Conn is a connection a HandoverListener accepted: the *net.TCPConn handed
+// over or the *net.UnixConn itself, whose methods it has. Its Close gives
+// the listener its slot back.
+type Conn interface {
+	net.Conn
+	// NetConn returns the *net.TCPConn or *net.UnixConn, for io.Copy to
+	// splice (it recognises only those).
+	NetConn() net.Conn
+}
+
+// tcpConn is a TCP connection handed over. Its Close turns SO_LINGER off
+// first: the sandbox set it as it liked (on its own copy of the socket,
+// even after the handover), and a lingering close blocks the closing
+// thread until the sandbox reads what is queued, or for the linger time.
+type tcpConn struct {
+	*net.TCPConn
+	release func()
+}
+
+func (c *tcpConn) NetConn() net.Conn { return c.TCPConn }
+
+func (c *tcpConn) Close() error {
+	c.TCPConn.SetLinger(-1)
+	err := c.TCPConn.Close()
+	c.release()
+	return err
+}
+
+// unixConn is a connection that handed nothing over.
+type unixConn struct {
+	*net.UnixConn
+	release func()
+}
+
+func (c *unixConn) NetConn() net.Conn { return c.UnixConn }
+
+func (c *unixConn) Close() error {
+	err := c.UnixConn.Close()
+	c.release()
+	return err
+}
+
+// otherConn is a connection of a listener other than a unix socket's.
+type otherConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *otherConn) NetConn() net.Conn { return c.Conn }
+
+func (c *otherConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }
 
 type handoverListener struct {
@@ -85,6 +151,8 @@ type handoverListener struct {
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
+	// slots holds a token for each connection open (see MaxOpenConns).
+	slots chan struct{}
 
 	mu  sync.Mutex
 	err error
@@ -92,8 +160,14 @@ type handoverListener struct {
 
 func (h *handoverListener) acceptLoop() {
 	for {
+		select {
+		case h.slots <- struct{}{}:
+		case <-h.done:
+			return
+		}
 		c, err := h.Listener.Accept()
 		if err != nil {
+			<-h.slots
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
@@ -114,9 +188,19 @@ func (h *handoverListener) acceptLoop() {
 			return
 		}
 		go func() {
-			conn := takeOver(c)
-			if conn == nil {
+			var once sync.Once
+			release := func() { once.Do(func() { <-h.slots }) }
+			var conn net.Conn
+			switch c := takeOver(c).(type) {
+			case nil:
+				release()
 				return
+			case *net.TCPConn:
+				conn = &tcpConn{TCPConn: c, release: release}
+			case *net.UnixConn:
+				conn = &unixConn{UnixConn: c, release: release}
+			default:
+				conn = &otherConn{Conn: c, release: release}
 			}
 			select {
 			case h.conns <- conn:

@@ -52,7 +52,7 @@ func TestHandoverListenerTakesTheTCPConnectionHandedOver(t *testing.T) {
 		taken <- err
 	})
 	assert.NilError(t, <-taken)
-	_, isTCP := served.(*net.TCPConn)
+	_, isTCP := served.(Conn).NetConn().(*net.TCPConn)
 	assert.Assert(t, isTCP, "accepted %T, want the *net.TCPConn handed over", served)
 
 	// Bytes now go between the outer client and the proxy directly.
@@ -72,7 +72,7 @@ func TestHandoverListenerTakesTheTCPConnectionHandedOver(t *testing.T) {
 func TestHandoverListenerPassesOrdinaryConnectionsUntouched(t *testing.T) {
 	served, _ := unixPair(t, func(u *net.UnixConn) { io.WriteString(u, "CONNECT x:443 HTTP/1.1\r\n\r\n") })
 	// Still the socket itself, so that io.Copy splices it.
-	_, isUnix := served.(*net.UnixConn)
+	_, isUnix := served.(Conn).NetConn().(*net.UnixConn)
 	assert.Assert(t, isUnix, "accepted %T, want the *net.UnixConn", served)
 	b := make([]byte, 7)
 	_, err := io.ReadFull(served, b)
@@ -95,7 +95,7 @@ func TestHandoverListenerRefusesAnythingButOneTCPSocket(t *testing.T) {
 				u.WriteMsgUnix([]byte{handoverMarker}, rights, nil)
 				io.WriteString(u, "rest")
 			})
-			_, isUnix := served.(*net.UnixConn)
+			_, isUnix := served.(Conn).NetConn().(*net.UnixConn)
 			assert.Assert(t, isUnix, "accepted %T, want the *net.UnixConn", served)
 			client.SetReadDeadline(time.Now().Add(5 * time.Second))
 			answer := make([]byte, 1)

@@ -73,18 +73,26 @@ type savedFile struct {
 func (a *action) baseInstructions(ctx context.Context, ws string) (restore func(), err error) {
 	var saved []savedFile
 	var written []string
+	// Everything this process (root, on the runner's files) writes or
+	// removes in the workspace goes through root, which no symlink leads
+	// out of: after the run the agent has had the workspace to itself.
+	root, err := os.OpenRoot(ws)
+	if err != nil {
+		return func() {}, fmt.Errorf("workspace: %w", err)
+	}
 	restore = func() {
-		for _, p := range written {
-			_ = os.RemoveAll(filepath.Join(ws, p))
-		}
+		defer root.Close()
+		// The directories first: a file below one that the agent
+		// replaced with a symlink is then gone, not reached through it.
 		for _, d := range instructionDirs {
-			_ = os.RemoveAll(filepath.Join(ws, d))
+			_ = root.RemoveAll(d)
+		}
+		for _, p := range written {
+			_ = root.RemoveAll(p)
 		}
 		for _, s := range saved {
-			full := filepath.Join(ws, s.path)
-			_ = os.MkdirAll(filepath.Dir(full), 0o755)
-			_ = os.WriteFile(full, s.data, s.mode)
-			chownLike(full, ws)
+			_ = writeNew(root, s.path, s.data, s.mode)
+			chownLike(filepath.Join(ws, s.path), ws)
 		}
 	}
 	// Save and remove the head's versions.
@@ -107,9 +115,10 @@ func (a *action) baseInstructions(ctx context.Context, ws string) (restore func(
 			return nil
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			root.Close()
 			return func() {}, fmt.Errorf("save %s: %w", p, err)
 		}
-		if err := os.RemoveAll(full); err != nil {
+		if err := root.RemoveAll(p); err != nil {
 			restore()
 			return func() {}, fmt.Errorf("remove the head's %s: %w", p, err)
 		}
@@ -141,16 +150,11 @@ func (a *action) baseInstructions(ctx context.Context, ws string) (restore func(
 		if !filepath.IsLocal(p) {
 			continue
 		}
-		full := filepath.Join(ws, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		if err := writeNew(root, p, data, 0o644); err != nil {
 			restore()
 			return func() {}, err
 		}
-		if err := os.WriteFile(full, data, 0o644); err != nil {
-			restore()
-			return func() {}, err
-		}
-		chownLike(full, ws)
+		chownLike(filepath.Join(ws, p), ws)
 		written = append(written, p)
 		taken = append(taken, p)
 	}
@@ -158,6 +162,25 @@ func (a *action) baseInstructions(ctx context.Context, ws string) (restore func(
 		fmt.Fprintf(a.log, "agent instructions from the base branch (%s): %s\n", shortRef(a.baseRef()), orNone(taken))
 	}
 	return restore, nil
+}
+
+// writeNew writes data to a new file at rel in root, replacing whatever is
+// there: a symlink left in its place is removed, never written through (to
+// the runner's files, or to .git/config, which the sandbox cannot write
+// but the host's git runs).
+func writeNew(root *os.Root, rel string, data []byte, mode fs.FileMode) error {
+	if err := root.RemoveAll(rel); err != nil {
+		return err
+	}
+	if err := root.MkdirAll(filepath.Dir(rel), 0o755); err != nil {
+		return err
+	}
+	f, err := root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
 }
 
 // chownLike gives path (and the directories made for it) the workspace's

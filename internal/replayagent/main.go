@@ -15,7 +15,9 @@
 //	REPLAY_DIR         where transcripts are (default: /recordings)
 //	REPLAY_DELAY       pause between lines: "30ms", or a range "20ms-50ms" (the default); "0" for none
 //	REPLAY_EDITS       file edits, as a JSON array inline or the path of a file holding one:
-//	                   [{"path":"a.go","content":"…"}, {"path":"b.md","append":"…"}, {"path":"c.txt","delete":true}]
+//	                   [{"path":"a.go","content":"…"}, {"path":"b.md","append":"…"}, {"path":"c.txt","delete":true},
+//	                   {"path":"d.md","symlink":"/any/target"}] (a symlink replaces what is at path;
+//	                   its target may be anything, as a hostile agent's would be)
 //	                   paths are relative to the working directory; the edits are made
 //	                   before the transcript's last line, as an agent edits before it reports
 //	REPLAY_EXIT        exit code (default 0)
@@ -172,6 +174,7 @@ type edit struct {
 	Content *string `json:"content"`
 	Append  string  `json:"append"`
 	Delete  bool    `json:"delete"`
+	Symlink string  `json:"symlink"`
 }
 
 func parseEdits(s string) ([]edit, error) {
@@ -196,13 +199,13 @@ func parseEdits(s string) ([]edit, error) {
 			return nil, fmt.Errorf("REPLAY_EDITS[%d]: path %q must be relative and stay inside the working directory", i, e.Path)
 		}
 		ops := 0
-		for _, set := range []bool{e.Content != nil, e.Append != "", e.Delete} {
+		for _, set := range []bool{e.Content != nil, e.Append != "", e.Delete, e.Symlink != ""} {
 			if set {
 				ops++
 			}
 		}
 		if ops != 1 {
-			return nil, fmt.Errorf("REPLAY_EDITS[%d] (%s): set exactly one of content, append, delete", i, e.Path)
+			return nil, fmt.Errorf("REPLAY_EDITS[%d] (%s): set exactly one of content, append, delete, symlink", i, e.Path)
 		}
 	}
 	return edits, nil
@@ -212,6 +215,11 @@ func (e edit) apply() error {
 	switch {
 	case e.Delete:
 		return os.Remove(e.Path)
+	case e.Symlink != "":
+		if err := os.RemoveAll(e.Path); err != nil {
+			return err
+		}
+		return os.Symlink(e.Symlink, e.Path)
 	case e.Content != nil:
 		if err := os.MkdirAll(filepath.Dir(e.Path), 0o755); err != nil {
 			return err

@@ -79,7 +79,8 @@ func TestReplayEdits(t *testing.T) {
 	edits := fs.NewFile(t, "edits.json", fs.WithContent(`[
 		{"path": "notes.txt", "append": "second\n"},
 		{"path": "old.txt", "delete": true},
-		{"path": "src/new.go", "content": "package src\n"}
+		{"path": "src/new.go", "content": "package src\n"},
+		{"path": "link", "symlink": "/etc/passwd"}
 	]`))
 	transcript := fs.NewFile(t, "t.jsonl", fs.WithContent("{\"type\":\"turn.started\"}\n{\"type\":\"turn.completed\"}\n"))
 
@@ -91,6 +92,7 @@ func TestReplayEdits(t *testing.T) {
 		assert.Assert(t, fs.Equal(dir.Path(), fs.Expected(t,
 			fs.WithFile("notes.txt", "hello\nsecond\n", fs.WithMode(0o644)),
 			fs.WithDir("src", fs.WithMode(0o755), fs.WithFile("new.go", "package src\n", fs.WithMode(0o644))),
+			fs.WithSymlink("link", "/etc/passwd"),
 			fs.MatchAnyFileMode)))
 	}
 }
@@ -123,7 +125,7 @@ func TestReplayRejectsBadConfiguration(t *testing.T) {
 		{"absolute edit", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"/etc/passwd","delete":true}]`}, []string{"claude"},
 			`REPLAY_EDITS[0]: path "/etc/passwd" must be relative and stay inside the working directory`},
 		{"two operations", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"a","content":"x","delete":true}]`}, []string{"claude"},
-			`REPLAY_EDITS[0] (a): set exactly one of content, append, delete`},
+			`REPLAY_EDITS[0] (a): set exactly one of content, append, delete, symlink`},
 		{"unknown field", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_EDITS": `[{"path":"a","contents":"x"}]`}, []string{"claude"},
 			`REPLAY_EDITS: json: unknown field "contents"`},
 		{"model call without a base URL", map[string]string{"REPLAY_TRANSCRIPT": transcript.Path(), "REPLAY_MODEL_CALL": "1", "ANTHROPIC_API_KEY": "k"}, []string{"claude"},

@@ -3,6 +3,7 @@ package egress
 import (
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -97,4 +98,46 @@ func TestRecorderBoundsDenials(t *testing.T) {
 	r := st.DenyReport()
 	assert.Equal(t, r.Other, int64(5))
 	assert.Assert(t, is.Len(r.Hosts, maxKeys))
+}
+
+// The deny report goes into the pull request's status comment, and the
+// names in it are the agent's choice: none may bring Markdown, HTML, a
+// link or an @-mention (a team ping) along. Only names the proxy could
+// parse as a host are reported, each in a code span.
+func TestDenyReportCarriesNoMarkupFromTheAgent(t *testing.T) {
+	tp := serveProxy(t, []string{"api.anthropic.com"}, ProxyConfig{})
+	hostile := []string{
+		"CONNECT @org/team:443", "CONNECT @org:443", "CONNECT org@team.example.com:443",
+		"CONNECT [x](https://evil.example):443", "CONNECT <img src=x>:443", "CONNECT evil.example`|x:443",
+		"CONNECT evil.example%0A@org/team:443", "CONNECT evil.example\t@org:443",
+		"CONNECT xn--80ak6aa92e.com:443", "CONNECT ＠org.example:443", "CONNECT __bold__.example:443",
+		"GET http://@org/team/ HTTP/1.1", "GET http://user@evil.example/ HTTP/1.1",
+		"GET http://evil.example%2F@org/ HTTP/1.1", "GET http://[x](y)/ HTTP/1.1",
+		// Characters Go's URL parser lets through in a host name.
+		"CONNECT <img>:443", "CONNECT x.example>'!$&*+,;=~:443", "GET http://<b>x</b>/ HTTP/1.1",
+		"GET http://x.example\"><a>/ HTTP/1.1", "GET http://(x)[y]/ HTTP/1.1",
+	}
+	for _, req := range hostile {
+		if !strings.Contains(req, " HTTP/") {
+			req += " HTTP/1.1"
+		}
+		resp, _ := rawRequest(t, tp.addr, req+"\r\nHost: x\r\n\r\n")
+		assert.Check(t, resp.StatusCode >= 400, "%s: %d", req, resp.StatusCode)
+	}
+	tp.stop()
+
+	r := tp.proxy.Recorder().Stats().DenyReport()
+	assert.Assert(t, len(r.Hosts) > 0, "nothing was reported by name")
+	name := regexp.MustCompile(`^[a-z0-9._-]+:[0-9]+$`)
+	for _, d := range append(r.Hosts, r.Local...) {
+		assert.Check(t, name.MatchString(d.Target), "reported destination %q", d.Target)
+	}
+	for _, e := range r.Allow {
+		assert.Check(t, e == "api.anthropic.com" || name.MatchString(e) || regexp.MustCompile(`^[a-z0-9._-]+$`).MatchString(e), "suggested entry %q", e)
+	}
+	for what, text := range map[string]string{"status comment": r.Body(), "step summary": r.Markdown()} {
+		for _, bad := range []string{"@", "<", "](", "http", "\t"} {
+			assert.Check(t, !strings.Contains(text, bad), "%s carries %q:\n%s", what, bad, text)
+		}
+	}
 }

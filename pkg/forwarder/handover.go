@@ -100,10 +100,15 @@ type Conn interface {
 	NetConn() net.Conn
 }
 
-// tcpConn is a TCP connection handed over. Its Close turns SO_LINGER off
-// first: the sandbox set it as it liked (on its own copy of the socket,
-// even after the handover), and a lingering close blocks the closing
-// thread until the sandbox reads what is queued, or for the linger time.
+// tcpConn is a TCP connection handed over. The sandbox may keep a copy of
+// the socket and change it after the handover, as it likes, so its Close
+// undoes what would make closing wait on the sandbox:
+//
+//   - SO_LINGER, which blocks the closing thread until the sandbox reads
+//     what is queued, or for the linger time;
+//   - a blocking socket (O_NONBLOCK belongs to the open file, which the
+//     copies share): a read or write of the proxy's then blocks a thread,
+//     deaf to deadlines, and Close would wait for it; shutdown(2) ends it.
 type tcpConn struct {
 	*net.TCPConn
 	release func()
@@ -113,6 +118,8 @@ func (c *tcpConn) NetConn() net.Conn { return c.TCPConn }
 
 func (c *tcpConn) Close() error {
 	c.TCPConn.SetLinger(-1)
+	c.TCPConn.CloseRead()
+	c.TCPConn.CloseWrite()
 	err := c.TCPConn.Close()
 	c.release()
 	return err

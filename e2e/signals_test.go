@@ -153,6 +153,60 @@ func TestSignalsStopAndRemoveEverythingWithinBudget(t *testing.T) {
 	}
 }
 
+// A reader that goes away (`sandbox run … | head -1`) stops the run like a
+// signal: SIGPIPE used to kill sandbox on its next write to the closed
+// pipe, leaving the container running and the proxy's sockets on disk.
+func TestClosedStdoutStopsAndRemovesEverything(t *testing.T) {
+	for _, nw := range []struct {
+		name string
+		args []string
+	}{
+		{"public", public},
+		{"default", nil},
+	} {
+		t.Run(nw.name, func(t *testing.T) {
+			ws := t.TempDir()
+			assert.NilError(t, os.Chmod(ws, 0o777))
+			args := append([]string{"run", "--workspace", ws, "--user", "1000:1000", "--memory", "256m",
+				"--image", testimage.Toolbox(t)}, nw.args...)
+			cmd := exec.Command(sandboxBin, append(args, "--", "/toolbox", "stream", "600", "50ms")...)
+			stderr := newWatch()
+			cmd.Stderr = stderr
+			r, w, err := os.Pipe()
+			assert.NilError(t, err)
+			cmd.Stdout = w
+			assert.NilError(t, cmd.Start())
+			assert.NilError(t, w.Close())
+			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+			line, err := bufio.NewReader(r).ReadString('\n')
+			assert.NilError(t, err, "stderr:\n%s", stderr)
+			assert.Equal(t, line, "out 1\n")
+			id := runIDLine.FindStringSubmatch(stderr.waitFor(t, runIDLine, 30*time.Second))[1]
+			closed := time.Now()
+			assert.NilError(t, r.Close())
+
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var code int
+			select {
+			case err := <-done:
+				var ee *exec.ExitError
+				assert.Assert(t, errors.As(err, &ee), "%v; stderr:\n%s", err, stderr)
+				code = ee.ExitCode()
+			case <-time.After(engine.CleanupBudget + 2*time.Second):
+				t.Fatalf("sandbox did not exit after its stdout was closed; stderr:\n%s", stderr)
+			}
+			assert.Equal(t, code, 141, "stderr:\n%s", stderr)
+			assert.Assert(t, time.Since(closed) < engine.CleanupBudget, "cleanup took %s", time.Since(closed))
+			assert.Equal(t, strings.Count(stderr.String(), "stopped and removed"), 1, "stderr:\n%s", stderr)
+			assertNothingLeft(t, id)
+			_, err = os.Stat(filepath.Join(os.TempDir(), "sandbox-"+id))
+			assert.Assert(t, os.IsNotExist(err), "socket directory of run %s left behind (%v)", id, err)
+		})
+	}
+}
+
 func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

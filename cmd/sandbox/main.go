@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/org/sandbox-action/internal/action"
@@ -26,9 +29,10 @@ func main() {
 		os.Exit(forwarder.Main(args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	ctx, stop := notifyContext(context.Background(), stopSignals...)
-	code := realMain(ctx, args, &streams{in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv})
-	stop()
-	os.Exit(code)
+	closed := watchPipes(stop)
+	code := realMain(ctx, args, &streams{in: os.Stdin, out: closed.wrap(os.Stdout), err: closed.wrap(os.Stderr), lookupEnv: os.LookupEnv})
+	stop(nil)
+	os.Exit(closed.exitCode(code))
 }
 
 // stopSignals stop a run: the sandbox is stopped and removed, and sandbox
@@ -44,8 +48,9 @@ type signalError struct{ sig syscall.Signal }
 func (e signalError) Error() string { return "received " + e.sig.String() }
 
 // notifyContext is signal.NotifyContext with the signal kept as the
-// context's cause.
-func notifyContext(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
+// context's cause. stop(cause) ends it with that cause (nil: the command is
+// done).
+func notifyContext(parent context.Context, sigs ...os.Signal) (context.Context, func(cause error)) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sigs...)
@@ -57,8 +62,55 @@ func notifyContext(parent context.Context, sigs ...os.Signal) (context.Context, 
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, func() {
-		signal.Stop(ch)
-		cancel(fmt.Errorf("done"))
+	return ctx, func(cause error) {
+		if cause == nil {
+			signal.Stop(ch)
+			cause = fmt.Errorf("done")
+		}
+		cancel(cause)
 	}
+}
+
+// brokenPipe is what a write to a closed standard output or error does
+// (`sandbox run … | head`): by default SIGPIPE kills sandbox there and
+// then, with the container left running and the proxy's sockets on disk.
+// Instead the write fails, and the run stops and removes everything as for
+// any stopping signal, exiting 141 (128+SIGPIPE) as a process killed by it
+// would.
+type brokenPipe struct {
+	stop func(error)
+	hit  atomic.Bool
+}
+
+// watchPipes makes a write to a closed pipe fail with EPIPE instead of
+// killing the process. Receiving SIGPIPE is what does that; a SIGPIPE from
+// any other write (a socket) only fails that write, as by default.
+func watchPipes(stop func(error)) *brokenPipe {
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	return &brokenPipe{stop: stop}
+}
+
+// wrap returns w, whose EPIPE stops the run.
+func (b *brokenPipe) wrap(w io.Writer) io.Writer { return pipeWriter{w: w, b: b} }
+
+// exitCode is 141 once a standard stream was closed, whatever the command
+// made of the failed write.
+func (b *brokenPipe) exitCode(code int) int {
+	if b.hit.Load() {
+		return 128 + int(syscall.SIGPIPE)
+	}
+	return code
+}
+
+type pipeWriter struct {
+	w io.Writer
+	b *brokenPipe
+}
+
+func (p pipeWriter) Write(data []byte) (int, error) {
+	n, err := p.w.Write(data)
+	if errors.Is(err, syscall.EPIPE) && !p.b.hit.Swap(true) {
+		p.b.stop(signalError{sig: syscall.SIGPIPE})
+	}
+	return n, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -43,6 +44,11 @@ func realMain(ctx context.Context, args []string, s *streams) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	// A reader that went away (`sandbox events … | head`) is no error to
+	// report; main exits 141 for it.
+	if errors.Is(err, syscall.EPIPE) {
+		return 1
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {

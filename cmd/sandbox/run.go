@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -180,7 +181,8 @@ func exitFor(o outcome.Outcome) error {
 		return nil
 	case o.Kind == outcome.Cancelled && errors.As(o.Cause, &sig):
 		msg := fmt.Sprintf("%s: the sandbox was stopped and removed", sig)
-		if o.Err != nil {
+		// The failed write that a closed stdout causes is the signal itself.
+		if o.Err != nil && !errors.Is(o.Err, syscall.EPIPE) {
 			msg = fmt.Sprintf("%s: %v", sig, o.Err)
 		}
 		return &exitError{code: 128 + int(sig.sig), err: errors.New(msg)}

@@ -19,8 +19,8 @@ func newTrustCmd(s *streams) *cobra.Command {
 		Short: "Trust the workspace's config file to weaken the sandbox or pass host values in",
 		Long: `Show what the workspace's config file (` + config.DefaultPath + `) allows, and
 trust its exact content. Settings that weaken the sandbox or bring values from
-your environment into it (relax, user, env, secrets, network mode, network
-allowlist) apply only from a trusted file: an earlier sandbox run, or a branch
+your environment into it (relax, user, env, secrets, a network mode other than
+private, the network allowlist, the model API URL) apply only from a trusted file: an earlier sandbox run, or a branch
 you checked out, could have written it. Trust is recorded outside the workspace
 ($XDG_CONFIG_HOME/sandbox-action/trust, or ~/.config/sandbox-action/trust)
 against a hash of the content, so a changed file must be trusted again.`,

@@ -16,7 +16,7 @@ import (
 func newPsCmd(s *streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "ps",
-		Short: "List the containers and networks sandbox runs created",
+		Short: "List the containers, volumes and networks sandbox runs created",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := engine.Open(cmd.Context())
@@ -53,8 +53,10 @@ func newGCCmd(s *streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gc",
 		Short: "Remove what killed sandbox runs left behind",
-		Long: `Remove every container and network a sandbox run created (found by its
-org.sandbox-action.run-id label) whose run is no longer alive. A run is alive
+		Long: `Remove every container, volume and network a sandbox run created (found
+by its org.sandbox-action.run-id label, or a volume by its name) whose run is
+no longer alive, and the socket directory a host-transport proxy left in
+$TMPDIR (a minute after it was made, or at once with --run). A run is alive
 while its process holds the lock on its workspace. Without --run, only runs
 this user started on this host are touched (org.sandbox-action.origin);
 --all removes every run's objects, live ones too.`,

@@ -31,7 +31,7 @@ type Object struct {
 	Labels    map[string]string
 }
 
-// List returns every container and network carrying the run-id label,
+// List returns every container, volume and network carrying the run-id label,
 // oldest first.
 func (e *Engine) List(ctx context.Context) ([]Object, error) {
 	return e.list(ctx, client.Filters{}.Add("label", spec.LabelRunID))

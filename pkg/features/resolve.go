@@ -239,5 +239,10 @@ func (r *Resolved) line(key, value string) string {
 		// it opted out, and who chose to.
 		src += ", opting out of the private default"
 	}
+	if key == KeyPids && r.Type.PidsOverhead > 0 {
+		// The sandbox gets more than asked: the runtime's own threads
+		// count against the same limit.
+		src += fmt.Sprintf("; the container gets %d: +%d for the %s runtime's own threads", r.Pids+r.Type.PidsOverhead, r.Type.PidsOverhead, r.Type.Name)
+	}
 	return fmt.Sprintf("%s=%s (%s)", key, value, src)
 }

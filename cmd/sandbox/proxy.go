@@ -42,7 +42,7 @@ type proxyOptions struct {
 func newProxyCmd(s *streams) *cobra.Command {
 	o := proxyOptions{}
 	cmd := &cobra.Command{
-		Use:   "proxy",
+		Use:   proxyCmdName,
 		Short: "Run the egress proxy and credential gateway of a private-mode sandbox",
 		Long: `Run the egress proxy and, with --gateway-listen, the credential gateway.
 
@@ -89,6 +89,9 @@ one JSON line on stdout.`,
 }
 
 func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
+	if err := undumpable(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(s.err, nil))
 	rec := egress.NewRecorder(log)
 	allow, err := egress.ParseAllowlist(o.allow, o.ports)

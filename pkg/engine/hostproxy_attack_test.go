@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/org/sandbox-action/pkg/egress"
+	"github.com/org/sandbox-action/pkg/spec"
+	"gotest.tools/v3/assert"
+	is "gotest.tools/v3/assert/cmp"
+	"gotest.tools/v3/poll"
+)
+
+// Started as root, the host proxy runs as nobody: a uid it shares with
+// whatever else runs as nobody on the host (daemons, NFS's squashed root,
+// every other run's host proxy, any of which a flaw may hand to an
+// attacker). None of them may read the model key out of the proxy: from
+// its environment, where it arrives, or its memory.
+func TestHostProxyKeyIsNotReadableByOtherProcessesOfItsUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the proxy runs as nobody only when started as root")
+	}
+	key := "sk-ant-not-a-real-key-" + randomID(t)
+	token, err := egress.NewSessionToken()
+	assert.NilError(t, err)
+	h := &spec.HostProxy{
+		Binary: hostBinary(t),
+		Dir:    filepath.Join(shortTempDir(t), "egress"),
+		Args:   egress.Command{}.Args(),
+		Env:    []spec.EnvVar{{Name: egress.Anthropic.KeyEnv(), Value: key}, {Name: egress.TokenEnv, Value: token}},
+	}
+	hp, err := startHostProxy(h, spec.RunSpec{User: "1000:1000", Egress: &spec.Egress{Proxy: true, Gateway: true, Forwarder: h.Binary}})
+	assert.NilError(t, err)
+	defer func() { hp.stop(); hp.removeDir() }()
+
+	// Serving: whatever it does at start is done.
+	gateway := &http.Client{Timeout: time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(h.Dir, spec.GatewaySocket))
+	}}}
+	poll.WaitOn(t, func(poll.LogT) poll.Result {
+		resp, err := gateway.Get("http://gateway" + egress.HealthPath)
+		if err != nil {
+			return poll.Continue("%v", err)
+		}
+		resp.Body.Close()
+		return poll.Success()
+	}, poll.WithTimeout(10*time.Second))
+
+	pid := strconv.Itoa(hp.cmd.Process.Pid)
+	for _, file := range []string{"environ", "cmdline", "maps"} {
+		cat := exec.Command("cat", "/proc/"+pid+"/"+file)
+		cat.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: proxyUID, Gid: proxyUID, Groups: []uint32{}}}
+		out, err := cat.CombinedOutput()
+		assert.Check(t, !is.Contains(string(out), key)().Success(), "nobody read the key from /proc/%s/%s", pid, file)
+		if file != "cmdline" {
+			// Readable is readable: environ and maps (the way to read
+			// memory) are the owner's, and the owner is now root.
+			assert.Check(t, err != nil, "nobody read /proc/%s/%s (%d bytes)", pid, file, len(out))
+		}
+	}
+}

@@ -29,6 +29,7 @@ type proxyOptions struct {
 	upstreams       map[string]string
 	keyEnv          map[string]string
 	tokenEnv        string
+	envFD           int
 	caFile          string
 	copyForwarder   string
 	addHosts        []string
@@ -80,6 +81,7 @@ one JSON line on stdout.`,
 	f.StringArrayVar(&o.addHosts, "add-host", nil, "tests only (with --"+egress.TestAnyDestinationFlag+"): dial IP for NAME instead of resolving it (NAME:IP, repeatable)")
 	_ = f.MarkHidden("add-host")
 	f.StringVar(&o.copyForwarder, "copy-forwarder", "", "copy this binary to PATH before listening, for sandboxes that share the directory and run it as their forwarder")
+	f.IntVar(&o.envFD, egress.EnvFDFlag, 0, "read variables (NUL-terminated NAME=VALUE, like /proc/PID/environ) from this inherited descriptor before anything else, so that secrets need not be in the environment")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of extra roots to trust for upstream TLS (SSL_CERT_FILE also works)")
 	f.DurationVar(&o.dialTimeout, "dial-timeout", egress.DefaultDialTimeout, "limit for resolving and connecting to an upstream")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", egress.DefaultShutdownTimeout, "time open tunnels and streams get to finish on shutdown")
@@ -91,6 +93,11 @@ one JSON line on stdout.`,
 func runProxy(ctx context.Context, s *streams, o proxyOptions) error {
 	if err := undumpable(); err != nil {
 		return err
+	}
+	if o.envFD != 0 {
+		if err := readEnv(o.envFD); err != nil {
+			return fmt.Errorf("--%s: %w", egress.EnvFDFlag, err)
+		}
 	}
 	log := slog.New(slog.NewJSONHandler(s.err, nil))
 	rec := egress.NewRecorder(log)
@@ -271,4 +278,40 @@ func hostsDialer(specs []string) (egress.DialFunc, error) {
 		}
 		return d.DialContext(ctx, network, addr)
 	}, nil
+}
+
+// maxEnvFD bounds what --env-fd reads: keys, a token and a CA bundle.
+const maxEnvFD = 1 << 20
+
+// readEnv sets the variables read from the inherited descriptor fd, NUL-
+// terminated NAME=VALUE entries, and closes it. The host transport passes
+// the model keys this way: the environment block a process starts with is
+// readable in /proc by other processes of its uid until it makes itself
+// undumpable, and stays readable by root.
+func readEnv(fd int) error {
+	if fd < 3 {
+		return fmt.Errorf("want an inherited descriptor (3 or more), not %d", fd)
+	}
+	f := os.NewFile(uintptr(fd), "env")
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxEnvFD+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > maxEnvFD {
+		return fmt.Errorf("more than %d bytes", maxEnvFD)
+	}
+	for entry := range strings.SplitSeq(strings.TrimSuffix(string(b), "\x00"), "\x00") {
+		if entry == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(entry, "=")
+		if !ok || !envName.MatchString(name) {
+			return errors.New("an entry is not NAME=VALUE")
+		}
+		if err := os.Setenv(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -290,4 +291,40 @@ sandbox: egress: nothing was allowed for them; to allow them, set under network:
 sandbox: egress: the proxy refused 1 request to local addresses (allow such an address explicitly only if you mean it):
   db.internal:5432 → 172.17.0.3 ×1
 `)
+}
+
+func TestProxyReadsItsSecretsFromADescriptor(t *testing.T) {
+	for _, tc := range []struct {
+		name, input, err string
+		want             map[string]string
+	}{
+		{name: "entries", input: "SANDBOX_TEST_A=x=y\x00SANDBOX_TEST_B=line\nbreak\x00",
+			want: map[string]string{"SANDBOX_TEST_A": "x=y", "SANDBOX_TEST_B": "line\nbreak"}},
+		{name: "no terminator", input: "SANDBOX_TEST_A=1", want: map[string]string{"SANDBOX_TEST_A": "1"}},
+		{name: "not NAME=VALUE", input: "SANDBOX_TEST_A\x00", err: "not NAME=VALUE"},
+		{name: "bad name", input: "A B=1\x00", err: "not NAME=VALUE"},
+		{name: "too much", input: strings.Repeat("x", maxEnvFD+1), err: "more than"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for name := range tc.want {
+				t.Setenv(name, "")
+			}
+			r, w, err := os.Pipe()
+			assert.NilError(t, err)
+			go func() { io.WriteString(w, tc.input); w.Close() }()
+			fd, err := syscall.Dup(int(r.Fd()))
+			assert.NilError(t, err)
+			r.Close()
+			err = readEnv(fd)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			assert.NilError(t, err)
+			for name, v := range tc.want {
+				assert.Equal(t, os.Getenv(name), v)
+			}
+		})
+	}
+	assert.ErrorContains(t, readEnv(1), "inherited descriptor")
 }

@@ -64,6 +64,12 @@ type Command struct {
 	AddHosts map[string]string
 }
 
+// EnvFDFlag is the `sandbox proxy` flag naming an inherited descriptor to
+// read its secrets from (NUL-terminated NAME=VALUE entries) instead of its
+// environment, which other processes of its uid can read in /proc until it
+// has made itself undumpable, and root always.
+const EnvFDFlag = "env-fd"
+
 // TestAnyDestinationFlag is the hidden `sandbox proxy` flag behind
 // Command.TestAnyDestination.
 const TestAnyDestinationFlag = "test-any-destination"

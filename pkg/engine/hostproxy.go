@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/org/sandbox-action/pkg/egress"
 	"github.com/org/sandbox-action/pkg/spec"
 )
 
@@ -88,7 +89,17 @@ func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
 	if s.Egress.Gateway {
 		gateway = "fd:4"
 	}
-	cmd := exec.Command(h.Binary, h.ProxyArgs("fd:3", gateway)...)
+	// The secrets (the model keys, the session token) go through a pipe,
+	// never the proxy's environment: the environment block a process
+	// starts with is readable in /proc by every process of its uid (nobody,
+	// shared) until it makes itself undumpable, and its bytes stay there.
+	env, err := envPipe(h.Env)
+	if err != nil {
+		return fail(fmt.Errorf("egress proxy environment: %w", err))
+	}
+	files = append(files, env)
+	args := append(h.ProxyArgs("fd:3", gateway), "--"+egress.EnvFDFlag, strconv.Itoa(2+len(files)))
+	cmd := exec.Command(h.Binary, args...)
 	if os.Geteuid() == 0 {
 		// Run as nobody, the binary is executed through a descriptor
 		// opened here: nobody may lack search rights on its directory
@@ -103,12 +114,9 @@ func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
 	} else {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	// Only its secrets: never DOCKER_HOST, the Docker socket's path or a
-	// GitHub token from this process's environment.
+	// Nothing: never DOCKER_HOST, the Docker socket's path or a GitHub
+	// token from this process's environment; its secrets come through env.
 	cmd.Env = []string{}
-	for _, e := range h.Env {
-		cmd.Env = append(cmd.Env, e.Name+"="+e.Value)
-	}
 	cmd.ExtraFiles = files
 	cmd.Stdout, cmd.Stderr = &hp.stdout, hp.log
 	cmd.Dir = "/"
@@ -126,6 +134,25 @@ func startHostProxy(h *spec.HostProxy, s spec.RunSpec) (*hostProxy, error) {
 		close(hp.exited)
 	}()
 	return hp, nil
+}
+
+// envPipe returns the read end of a pipe holding vars as NUL-terminated
+// NAME=VALUE entries, for the proxy's --env-fd.
+func envPipe(vars []spec.EnvVar) (*os.File, error) {
+	var b bytes.Buffer
+	for _, e := range vars {
+		b.WriteString(e.Name + "=" + e.Value + "\x00")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	// A pipe holds 64 KiB; a CA bundle could be more than that.
+	go func() {
+		w.Write(b.Bytes())
+		w.Close()
+	}()
+	return r, nil
 }
 
 // bindSocket creates a listening unix socket at path owned by uid:gid with

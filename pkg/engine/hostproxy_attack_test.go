@@ -55,6 +55,13 @@ func TestHostProxyKeyIsNotReadableByOtherProcessesOfItsUser(t *testing.T) {
 	}, poll.WithTimeout(10*time.Second))
 
 	pid := strconv.Itoa(hp.cmd.Process.Pid)
+	// Not even for the moment between its exec and its first instruction,
+	// when it is still dumpable: the key is never in its environment
+	// block, which is what /proc shows (as root can see).
+	environ, err := os.ReadFile("/proc/" + pid + "/environ")
+	assert.NilError(t, err)
+	assert.Check(t, !is.Contains(string(environ), key)().Success(), "the key is in the proxy's environment block")
+	assert.Check(t, !is.Contains(string(environ), token)().Success(), "the session token is in the proxy's environment block")
 	for _, file := range []string{"environ", "cmdline", "maps"} {
 		cat := exec.Command("cat", "/proc/"+pid+"/"+file)
 		cat.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: proxyUID, Gid: proxyUID, Groups: []uint32{}}}

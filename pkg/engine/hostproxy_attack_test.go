@@ -19,12 +19,28 @@ import (
 	"gotest.tools/v3/poll"
 )
 
+// connectAs connects to the unix socket at path as user as, in this test
+// binary (see childConnectEnv), and returns its stderr.
+func connectAs(t *testing.T, as int, path string) (string, error) {
+	t.Helper()
+	bin, err := os.Open(os.Args[0])
+	assert.NilError(t, err)
+	defer bin.Close()
+	cmd := exec.Command("/proc/self/fd/3", "-test.run=^$")
+	cmd.ExtraFiles = []*os.File{bin}
+	cmd.Env = append(os.Environ(), childConnectEnv+"="+path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(as), Gid: uint32(as), Groups: []uint32{}}}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // Started as root, the host proxy runs as nobody: a uid it shares with
 // whatever else runs as nobody on the host (daemons, NFS's squashed root,
 // every other run's host proxy, any of which a flaw may hand to an
-// attacker). None of them may read the model key out of the proxy: from
-// its environment, where it arrives, or its memory.
-func TestHostProxyKeyIsNotReadableByOtherProcessesOfItsUser(t *testing.T) {
+// attacker). None of them, and no other local user, may use the run's
+// sockets or read the model key out of the proxy: from its environment,
+// where it used to arrive, or its memory.
+func TestHostProxyIsOutOfOtherLocalUsersReach(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the proxy runs as nobody only when started as root")
 	}
@@ -53,6 +69,20 @@ func TestHostProxyKeyIsNotReadableByOtherProcessesOfItsUser(t *testing.T) {
 		resp.Body.Close()
 		return poll.Success()
 	}, poll.WithTimeout(10*time.Second))
+
+	// Its sockets are the sandbox's user's alone: another local user, and
+	// nobody (the proxy's own uid, shared), cannot use the run's allowlist
+	// or its gateway.
+	for _, sock := range []string{spec.ProxySocket, spec.GatewaySocket} {
+		path := filepath.Join(h.Dir, sock)
+		out, err := connectAs(t, 1000, path)
+		assert.Check(t, err, "the sandbox's user could not connect to %s: %s", sock, out)
+		for _, as := range []int{1001, proxyUID} {
+			out, err := connectAs(t, as, path)
+			assert.Check(t, err != nil, "uid %d connected to %s", as, sock)
+			assert.Check(t, is.Contains(out, "permission denied"), "uid %d, %s", as, sock)
+		}
+	}
 
 	pid := strconv.Itoa(hp.cmd.Process.Pid)
 	// Not even for the moment between its exec and its first instruction,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,7 +25,21 @@ const childRunEnv = "SBXTEST_ENGINE_CHILD_RUN"
 // user.
 const childBindEnv = "SBXTEST_ENGINE_CHILD_BIND"
 
+// childConnectEnv is a unix socket's path: when it is set, the test binary
+// connects to it and exits (1 with the error on stderr): a test runs it as
+// another user.
+const childConnectEnv = "SBXTEST_ENGINE_CHILD_CONNECT"
+
 func TestMain(m *testing.M) {
+	if path := os.Getenv(childConnectEnv); path != "" {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		c.Close()
+		os.Exit(0)
+	}
 	if v := os.Getenv(childBindEnv); v != "" {
 		var path string
 		var uid, gid int

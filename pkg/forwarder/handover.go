@@ -117,9 +117,12 @@ type tcpConn struct {
 func (c *tcpConn) NetConn() net.Conn { return c.TCPConn }
 
 func (c *tcpConn) Close() error {
-	c.TCPConn.SetLinger(-1)
 	c.TCPConn.CloseRead()
 	c.TCPConn.CloseWrite()
+	// Right before the close: the sandbox's copy could set it again in
+	// between, and a close that still lingers keeps the connection's slot,
+	// so at most MaxOpenConns threads (the Go runtime dies at 10 000).
+	c.TCPConn.SetLinger(-1)
 	err := c.TCPConn.Close()
 	c.release()
 	return err

@@ -1,6 +1,8 @@
 package action
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"gotest.tools/v3/assert"
@@ -50,4 +52,51 @@ func TestTheContextDirectoryIsMadeWhereTheDockerHostSeesIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Under nektos/act the context directory is made beside the event file,
+// among the runner's other files (its env and output files): the sandbox
+// must get a directory of its own holding a copy of the event, never the
+// event's directory or the event file itself.
+func TestTheContextDirectoryBesideTheEventHoldsOnlyACopy(t *testing.T) {
+	tmp := t.TempDir()
+	workflow := filepath.Join(tmp, "act", "workflow")
+	assert.NilError(t, os.MkdirAll(workflow, 0o755))
+	event := filepath.Join(workflow, "event.json")
+	assert.NilError(t, os.WriteFile(event, []byte(`{"action":"opened"}`), 0o600))
+	assert.NilError(t, os.WriteFile(filepath.Join(workflow, "envs.txt"), []byte("SECRET=1\n"), 0o600))
+	env := map[string]string{"HOME": "/", "GITHUB_EVENT_PATH": event}
+	a := &action{getenv: func(k string) string { return env[k] }}
+	paths := pathMap{{Source: "/host/act", Destination: filepath.Join(tmp, "act")}}
+
+	base := a.contextBase(paths)
+	assert.Equal(t, base, workflow)
+	dir, remove, err := a.writeContext(base, map[string][]byte{"diff.patch": []byte("diff")})
+	assert.NilError(t, err)
+	assert.Check(t, filepath.Dir(dir) == workflow && dir != workflow, dir)
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+		fi, err := os.Lstat(filepath.Join(dir, e.Name()))
+		assert.NilError(t, err)
+		assert.Check(t, fi.Mode().IsRegular(), "%s: %s", e.Name(), fi.Mode())
+	}
+	assert.DeepEqual(t, names, []string{"diff.patch", "event.json"})
+	// A copy: the event file is neither the same file nor changed.
+	a1, _ := os.Stat(event)
+	a2, _ := os.Stat(filepath.Join(dir, "event.json"))
+	assert.Check(t, !os.SameFile(a1, a2))
+	m := contextMount(dir)
+	assert.Check(t, m.ReadOnly)
+	assert.Check(t, m.Source == dir)
+	remove()
+	_, err = os.Stat(dir)
+	assert.Check(t, os.IsNotExist(err))
+	b, err := os.ReadFile(event)
+	assert.NilError(t, err)
+	assert.Check(t, string(b) == `{"action":"opened"}`)
+	_, err = os.Stat(filepath.Join(workflow, "envs.txt"))
+	assert.NilError(t, err)
 }

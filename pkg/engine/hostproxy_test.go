@@ -10,6 +10,8 @@ import (
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
+
+	"github.com/org/sandbox-action/pkg/spec"
 )
 
 // The host transport's sockets are the sandbox user's alone: owned by that
@@ -70,4 +72,40 @@ func bindAs(t *testing.T, as int, path string, uid int) (string, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(as), Gid: uint32(as), Groups: []uint32{}}}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// The run's socket directory is made fresh: whatever someone else put at its
+// path beforehand (a symlink to a directory of theirs, a directory with
+// their own socket in it) fails the run, and nothing of the run's lands
+// where it points.
+func TestHostProxyRefusesAPlantedSocketDirectory(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plant func(t *testing.T, dir, elsewhere string)
+	}{
+		{"a symlink", func(t *testing.T, dir, elsewhere string) {
+			assert.NilError(t, os.Symlink(elsewhere, dir))
+		}},
+		{"a directory", func(t *testing.T, dir, elsewhere string) {
+			assert.NilError(t, os.Mkdir(dir, 0o777))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := shortTempDir(t)
+			elsewhere := shortTempDir(t)
+			dir := filepath.Join(home, "sandbox-0123456789ab")
+			tc.plant(t, dir, elsewhere)
+			h := &spec.HostProxy{Binary: "/nonexistent/sandbox", Dir: dir, Args: []string{"proxy"}}
+			s := spec.RunSpec{User: "1001:1001", Egress: &spec.Egress{Source: dir, Proxy: true, Gateway: true, Forwarder: "/nonexistent/sandbox"}}
+			hp, err := startHostProxy(h, s)
+			if hp != nil {
+				hp.close()
+			}
+			assert.Check(t, err != nil, "the proxy started in a planted directory")
+			for _, d := range []string{elsewhere, dir} {
+				entries, _ := os.ReadDir(d)
+				assert.Check(t, is.Len(entries, 0), "%s holds %v", d, entries)
+			}
+		})
+	}
 }

@@ -73,7 +73,12 @@ func (a *action) prepareReview(ctx context.Context, pr *github.PullRequest, forc
 	}
 	prep := review.Prep{Head: pr.HeadSHA, Force: force, Budget: budget}
 	for _, r := range reviews {
-		prep.Earlier = append(prep.Earlier, r.Body)
+		// Anyone, the pull request's author included, may leave a review
+		// with a marker in it: only the action's (a bot's, as for the
+		// status comment) say what was reviewed.
+		if r.Author.IsBot() {
+			prep.Earlier = append(prep.Earlier, r.Body)
+		}
 	}
 	diff, err := a.gh.Diff(ctx, a.ev.Repo, pr.Number)
 	if err != nil {

@@ -49,14 +49,31 @@ type Earlier struct {
 }
 
 // ReadEarlier parses the markers of earlier review bodies, given oldest
-// first (as GitHub lists a pull request's reviews). Bodies without a marker
-// (other people's reviews) are skipped.
+// first (as GitHub lists a pull request's reviews). Only the marker that
+// ends a body counts, as the action writes it: one further up is text the
+// agent wrote into its summary or a finding, which a pull request can talk
+// it into. Bodies without one (other people's reviews) are skipped; the
+// caller passes only reviews by the action's own kind of account, since
+// anyone may write a marker into a review.
 func ReadEarlier(bodies []string) Earlier {
 	var e Earlier
 	for _, b := range bodies {
-		e.Markers = append(e.Markers, ParseMarkers(b)...)
+		if m, ok := endingMarker(b); ok {
+			e.Markers = append(e.Markers, m)
+		}
 	}
 	return e
+}
+
+// endingMarker is the marker that ends body, trailing white space aside.
+func endingMarker(body string) (Marker, bool) {
+	body = strings.TrimRight(body, " \t\r\n")
+	loc := markerRE.FindAllStringIndex(body, -1)
+	if len(loc) == 0 || loc[len(loc)-1][1] != len(body) {
+		return Marker{}, false
+	}
+	ms := ParseMarkers(body[loc[len(loc)-1][0]:])
+	return ms[0], true
 }
 
 // Reviewed reports whether head was reviewed already.

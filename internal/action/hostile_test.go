@@ -14,6 +14,7 @@ import (
 	is "gotest.tools/v3/assert/cmp"
 
 	"github.com/org/sandbox-action/internal/fakegithub"
+	"github.com/org/sandbox-action/pkg/github"
 )
 
 // Attacks of a hostile pull request (its files, and an agent its text has
@@ -224,4 +225,23 @@ func TestAForgedReviewMarkerDoesNotSteerTheReview(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The agent's cost is what its output says, and the agent can write to that
+// output (a process of its own can reach its CLI's standard output through
+// /proc): a negative cost must not take the pull request's total back under
+// max-pr-cost-usd.
+func TestANegativeCostDoesNotLowerThePullRequestsTotal(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	transcript := readFile(t, h.ws, ".replay/transcript.jsonl")
+	forged := strings.ReplaceAll(transcript, `"total_cost_usd": 0.031638`, `"total_cost_usd": -1000`)
+	assert.Assert(t, forged != transcript)
+	writeFile(t, h.ws, ".replay/transcript.jsonl", forged)
+	h.gh.AddComment(repo, 2, fakegithub.DefaultBot.Login, "<!-- sandbox-action:status run=1 pr-cost-usd=4.0000 conclusion=success -->\nold")
+	h.env["INPUT_MAX-PR-COST-USD"] = "5"
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	m, ok := github.ParseMarker(finalStatus(t, h, 2))
+	assert.Assert(t, ok)
+	assert.Check(t, m.PRCostUSD >= 4, "the total went down to %v", m.PRCostUSD)
 }

@@ -86,7 +86,10 @@ func (o Outcome) CostUSD() float64 {
 	if o.Agent == nil {
 		return 0
 	}
-	return o.Agent.CostUSD
+	// The cost is what the agent's output says, which the agent can
+	// write to: a negative one would lower a pull request's running total
+	// (and with it max-pr-cost-usd's guard) in the action.
+	return max(o.Agent.CostUSD, 0)
 }
 
 // Turns is the number of agent turns.

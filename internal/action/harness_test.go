@@ -131,7 +131,7 @@ func (h *harness) agent(transcript string, config string) {
 	assert.NilError(h.t, os.MkdirAll(dir, 0o755))
 	assert.NilError(h.t, os.WriteFile(filepath.Join(dir, "transcript.jsonl"), data, 0o644))
 	h.env["REPLAY_TRANSCRIPT"] = "/workspace/.replay/transcript.jsonl"
-	h.gh.AddFile(repo, baseSHA, ".github/sandbox.yml", "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_EDITS]\n"+config)
+	h.gh.AddFile(repo, baseSHA, ".github/sandbox.yml", "env: [REPLAY_TRANSCRIPT, REPLAY_DELAY, REPLAY_EXIT, REPLAY_EDITS, REPLAY_STDERR]\n"+config)
 }
 
 func (h *harness) getenv(k string) string { return h.env[k] }

@@ -2,10 +2,14 @@ package action
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/org/sandbox-action/pkg/agent"
@@ -167,12 +171,16 @@ func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rr 
 		testHookBeforeRun()
 	}
 	a.gha.Group("Agent")
+	// What the sandbox prints is the agent's to choose, and the runner
+	// reads workflow commands from every line of the log.
+	out, resume := stopCommands(a.log)
 	runCalled := time.Now()
 	o := outcome.Run(ctx, e, p, outcome.Options{
-		Stdout:  a.log,
-		Stderr:  a.log,
-		OnEvent: func(ev agent.Event) { fmt.Fprintln(a.log, eventLine(ev)) },
+		Stdout:  out,
+		Stderr:  out,
+		OnEvent: func(ev agent.Event) { fmt.Fprintln(out, eventLine(ev)) },
 	})
+	resume()
 	a.gha.EndGroup()
 	// The engine times its phases from runCalled: the sandbox started
 	// after prepare, create and start; the agent exited Exit after the
@@ -432,6 +440,46 @@ func (a *action) task(ctx context.Context) {
 }
 
 func (a *action) taskPrompt() string { return a.in.prompt }
+
+// stopCommands stops the runner from reading workflow commands in the log
+// until resume is called, and returns the writer for what comes in between:
+// a line there such as ::set-output, ::error or ::stop-commands is text. The
+// token that resumes commands is random, so nothing written in between can
+// end the stop early, and it goes on a line of its own, so an unfinished
+// last line cannot swallow it.
+func stopCommands(log io.Writer) (w io.Writer, resume func()) {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token := hex.EncodeToString(b)
+	fmt.Fprintf(log, "::stop-commands::%s\n", token)
+	lw := &lineWriter{w: log, atStart: true}
+	return lw, func() {
+		lw.mu.Lock()
+		defer lw.mu.Unlock()
+		if !lw.atStart {
+			_, _ = io.WriteString(log, "\n")
+		}
+		fmt.Fprintf(log, "::%s::\n", token)
+	}
+}
+
+// lineWriter passes writes on, remembering whether the last one ended a
+// line. The sandbox's two streams write from their own goroutines.
+type lineWriter struct {
+	w       io.Writer
+	mu      sync.Mutex
+	atStart bool
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.atStart = p[n-1] == '\n'
+	}
+	return n, err
+}
 
 // eventLine is one log line per agent event.
 func eventLine(e agent.Event) string {

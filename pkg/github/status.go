@@ -99,11 +99,15 @@ func RenderStatus(s Status) string {
 	if line := s.subject(); line != "" {
 		b.WriteString(line + "\n\n")
 	}
+	// The reason and the details carry the agent's words: what they leave
+	// open is closed, so that it cannot hide the rest (the egress report,
+	// the link to the logs).
 	if s.Reason != "" && s.Phase == PhaseDone && s.Conclusion != ConclusionSuccess {
-		b.WriteString(strings.TrimSpace(s.Reason) + "\n\n")
+		b.WriteString(closeOpen(strings.TrimSpace(s.Reason)) + "\n\n")
 	}
 	if d := strings.TrimSpace(s.Details); d != "" {
-		b.WriteString(truncate(d, maxDetailsRunes, "\n\n…(truncated; the full text is in the run logs)") + "\n\n")
+		d = truncate(d, maxDetailsRunes, "\n\n…(truncated; the full text is in the run logs)")
+		b.WriteString(closeOpen(d) + "\n\n")
 	}
 	if s.Phase == PhaseDone && s.Conclusion != ConclusionSuccess && s.Conclusion != ConclusionSkipped {
 		if tail := stderrTail(s.StderrTail); tail != "" {
@@ -230,6 +234,48 @@ func stderrTail(s string) string {
 
 // fenceFor returns a backtick fence longer than any run of backticks in s,
 // so that stderr cannot close the code block and inject Markdown.
+// closeOpen closes what md leaves open at its end and would swallow what
+// follows it: a fenced code block (the rest would be code) or an HTML
+// comment (the rest would not show at all). A comment opener inside a
+// fence is code, not a comment.
+func closeOpen(md string) string {
+	fence, comment := "", false
+	for _, line := range strings.Split(md, "\n") {
+		switch {
+		case comment:
+			comment = !strings.Contains(line, "-->")
+			if !comment {
+				comment = opensComment(line[strings.Index(line, "-->")+3:])
+			}
+		case fence != "":
+			_, rest := indentation(line)
+			if closesFence(strings.TrimRight(rest, " \t"), fence) {
+				fence = ""
+			}
+		default:
+			indent, rest := indentation(line)
+			if f := openFence(rest); f != "" && indent < 4 {
+				fence = f
+				continue
+			}
+			comment = opensComment(line)
+		}
+	}
+	switch {
+	case fence != "":
+		return md + "\n" + fence
+	case comment:
+		return md + " -->"
+	}
+	return md
+}
+
+// opensComment reports whether line leaves an HTML comment open.
+func opensComment(line string) bool {
+	o := strings.LastIndex(line, "<!--")
+	return o >= 0 && !strings.Contains(line[o:], "-->")
+}
+
 func fenceFor(s string) string {
 	longest, run := 0, 0
 	for _, r := range s {

@@ -192,3 +192,74 @@ func TestStatusScrubsSecretsBeforeCutting(t *testing.T) {
 		})
 	}
 }
+
+// The reason and the details carry the agent's words (its error, a task's
+// answer). Whatever they leave open (an HTML comment, a code fence) must not
+// swallow what follows: the egress report, the figures and the link to the
+// logs stay visible.
+func TestRenderStatusKeepsTheAgentsTextFromHidingTheRest(t *testing.T) {
+	for _, tc := range []struct{ name, reason, details string }{
+		{"an HTML comment in the reason", "the agent exited with status 1: done <!-- hide", ""},
+		{"an HTML comment in the details", "", "All fine.\n\n<!--\n"},
+		{"two, one closed", "", "a <!-- x --> b <!-- hide"},
+		{"a fence in the details", "", "Here:\n\n~~~~\ncode"},
+		{"a fence cut by the limit", "", "```go\n" + strings.Repeat("x\n", 30000)},
+		{"a comment opened inside a fence stays text", "", "```\n<!--\n```\nAll fine."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base()
+			s.Phase, s.Conclusion = PhaseDone, ConclusionFailure
+			s.Reason, s.Details = tc.reason, tc.details
+			s.Egress = "| Destination | Requests | Why |\n|---|---:|---|\n| `evil.example:443` | 1 | not in the allowlist |\n"
+			out := RenderStatus(s)
+			for _, want := range []string{"<details><summary>Egress refused</summary>", "[View run logs]("} {
+				i := strings.Index(out, want)
+				assert.Assert(t, i >= 0, out)
+				assert.Check(t, !hiddenAt(out, i), "%q is hidden:\n%s", want, out)
+			}
+		})
+	}
+}
+
+// hiddenAt reports whether offset i of md lies in an HTML comment or a
+// fenced code block (CommonMark: a fence closes with the same character, at
+// least as many, and nothing else on its line; a comment runs from <!-- to
+// the next -->, or to the end).
+func hiddenAt(md string, i int) bool {
+	fence, comment := "", false
+	pos := 0
+	for _, line := range strings.SplitAfter(md, "\n") {
+		if pos+len(line) > i && !comment {
+			// The line i is on: hidden if a fence is open, or a comment
+			// opens before i on it.
+			if fence != "" {
+				return true
+			}
+			pre := line[:i-pos]
+			return strings.LastIndex(pre, "<!--") > strings.LastIndex(pre, "-->")
+		}
+		pos += len(line)
+		t := strings.TrimSpace(line)
+		switch {
+		case comment:
+			if strings.Contains(line, "-->") {
+				comment = false
+			}
+		case fence != "":
+			if strings.HasPrefix(t, fence[:1]) && len(t)-len(strings.TrimLeft(t, fence[:1])) >= len(fence) && strings.TrimLeft(t, fence[:1]) == "" {
+				fence = ""
+			}
+		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
+			c := t[:1]
+			fence = t[:len(t)-len(strings.TrimLeft(t, c))]
+		default:
+			if o := strings.LastIndex(line, "<!--"); o >= 0 && !strings.Contains(line[o:], "-->") {
+				comment = true
+			}
+		}
+		if pos > i {
+			return comment || fence != ""
+		}
+	}
+	return comment || fence != ""
+}

@@ -310,5 +310,8 @@ func TestStopCommandsResumesOnALineOfItsOwn(t *testing.T) {
 	assert.Check(t, is.DeepEqual(commands, []string{"::error::after"}), log.String())
 	_, resume = stopCommands(&log)
 	resume()
+	resume()
 	assert.Check(t, !strings.Contains(log.String(), "\n\n"), "an empty line: %q", log.String())
+	assert.Check(t, is.Equal(strings.Count(log.String(), "::stop-commands::"), 2))
+	assert.Check(t, is.Equal(strings.Count(log.String(), "\n"), 5), "resumed twice: %q", log.String())
 }

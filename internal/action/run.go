@@ -174,6 +174,8 @@ func (a *action) sandbox(ctx context.Context, sl *statusLine, prompt string, rr 
 	// What the sandbox prints is the agent's to choose, and the runner
 	// reads workflow commands from every line of the log.
 	out, resume := stopCommands(a.log)
+	// A panic in the run must not leave the action's own error inside.
+	defer resume()
 	runCalled := time.Now()
 	o := outcome.Run(ctx, e, p, outcome.Options{
 		Stdout:  out,
@@ -446,7 +448,7 @@ func (a *action) taskPrompt() string { return a.in.prompt }
 // a line there such as ::set-output, ::error or ::stop-commands is text. The
 // token that resumes commands is random, so nothing written in between can
 // end the stop early, and it goes on a line of its own, so an unfinished
-// last line cannot swallow it.
+// last line cannot swallow it. Calls of resume after the first do nothing.
 func stopCommands(log io.Writer) (w io.Writer, resume func()) {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -456,6 +458,10 @@ func stopCommands(log io.Writer) (w io.Writer, resume func()) {
 	return lw, func() {
 		lw.mu.Lock()
 		defer lw.mu.Unlock()
+		if lw.resumed {
+			return
+		}
+		lw.resumed = true
 		if !lw.atStart {
 			_, _ = io.WriteString(log, "\n")
 		}
@@ -469,6 +475,7 @@ type lineWriter struct {
 	w       io.Writer
 	mu      sync.Mutex
 	atStart bool
+	resumed bool
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {

@@ -60,16 +60,28 @@ var (
 	instructionDirs  = []string{".claude", ".codex", ".gemini"}
 )
 
-// savedFile is a file of the head's instruction files, kept to be put back.
+// savedFile is a file of the head's instruction files, kept to be put back:
+// a regular file's content, or a symlink's target.
 type savedFile struct {
 	path string
 	data []byte
 	mode fs.FileMode
+	link string
 }
+
+// Bounds of the head's instruction files kept in memory while the base's
+// stand in for them: a pull request could otherwise make the action read
+// any amount (GitHub takes files up to 100 MB, and any number of them).
+const (
+	maxSavedBytes = 32 << 20
+	maxSavedFiles = 10000
+)
 
 // baseInstructions replaces the agent instruction files in the workspace
 // with the base branch's versions (removing those the base does not have)
 // and returns a function that puts the head's versions back after the run.
+// The head's are all read before any is removed, so that a failure (an
+// unreadable file, more than the bounds) leaves the workspace as it was.
 func (a *action) baseInstructions(ctx context.Context, ws string) (restore func(), err error) {
 	var saved []savedFile
 	var written []string
@@ -91,33 +103,61 @@ func (a *action) baseInstructions(ctx context.Context, ws string) (restore func(
 			_ = root.RemoveAll(p)
 		}
 		for _, s := range saved {
-			_ = writeNew(root, s.path, s.data, s.mode)
+			if s.link != "" {
+				_ = root.RemoveAll(s.path)
+				_ = root.MkdirAll(filepath.Dir(s.path), 0o755)
+				_ = root.Symlink(s.link, s.path)
+			} else {
+				_ = writeNew(root, s.path, s.data, s.mode)
+			}
 			chownLike(filepath.Join(ws, s.path), ws)
 		}
 	}
-	// Save and remove the head's versions.
-	for _, p := range append(append([]string(nil), instructionFiles...), instructionDirs...) {
+	// Save the head's versions, then remove them.
+	heads := append(append([]string(nil), instructionFiles...), instructionDirs...)
+	var total int64
+	for _, p := range heads {
 		full := filepath.Join(ws, p)
 		err := filepath.WalkDir(full, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
-			if !d.Type().IsRegular() {
+			rel, _ := filepath.Rel(ws, path)
+			var f savedFile
+			switch {
+			case d.Type()&fs.ModeSymlink != 0:
+				target, err := os.Readlink(path)
+				if err != nil {
+					return err
+				}
+				f = savedFile{path: rel, link: target}
+			case d.Type().IsRegular():
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				if total += info.Size(); total > maxSavedBytes {
+					return fmt.Errorf("the pull request's agent instruction files hold more than %d MiB", maxSavedBytes>>20)
+				}
+				data, err := os.ReadFile(path)
+				if err != nil {
+					return err
+				}
+				f = savedFile{path: rel, data: data, mode: info.Mode().Perm()}
+			default:
 				return nil
 			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
+			if saved = append(saved, f); len(saved) > maxSavedFiles {
+				return fmt.Errorf("the pull request has more than %d agent instruction files", maxSavedFiles)
 			}
-			info, _ := d.Info()
-			rel, _ := filepath.Rel(ws, path)
-			saved = append(saved, savedFile{path: rel, data: data, mode: info.Mode().Perm()})
 			return nil
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			root.Close()
 			return func() {}, fmt.Errorf("save %s: %w", p, err)
 		}
+	}
+	for _, p := range heads {
 		if err := root.RemoveAll(p); err != nil {
 			restore()
 			return func() {}, fmt.Errorf("remove the head's %s: %w", p, err)

@@ -315,3 +315,38 @@ func TestStopCommandsResumesOnALineOfItsOwn(t *testing.T) {
 	assert.Check(t, is.Equal(strings.Count(log.String(), "::stop-commands::"), 2))
 	assert.Check(t, is.Equal(strings.Count(log.String(), "\n"), 5), "resumed twice: %q", log.String())
 }
+
+// The head's instruction files are kept in memory while the base's stand
+// in for them: a pull request with more than the action keeps is refused
+// before anything in the workspace is touched, and says why.
+func TestOversizedHeadInstructionsAreRefusedAndLeftInPlace(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	writeFile(t, h.ws, "CLAUDE.md", "head rules\n")
+	big := strings.Repeat("x", maxSavedBytes/2+1)
+	writeFile(t, h.ws, ".claude/a.md", big)
+	writeFile(t, h.ws, ".claude/b.md", big)
+	assert.Check(t, h.run(context.Background()) != 0, h.out.String())
+	assert.Check(t, is.Contains(h.out.String(), "more than 32 MiB"))
+	assert.Check(t, is.Equal(readFile(t, h.ws, "CLAUDE.md"), "head rules\n"))
+	assert.Check(t, is.Equal(readFile(t, h.ws, ".claude/a.md"), big))
+	assert.Check(t, is.Equal(readFile(t, h.ws, ".claude/b.md"), big))
+}
+
+// A head's instruction file that is a symlink is put back as that symlink.
+func TestHeadInstructionSymlinksComeBack(t *testing.T) {
+	h := newHarness(t, "pull_request", "pull_request.opened.json", nil)
+	h.agent("claude-anchorable.jsonl", "")
+	writeFile(t, h.ws, "docs/rules.md", "rules\n")
+	assert.NilError(t, os.Symlink("docs/rules.md", filepath.Join(h.ws, "CLAUDE.md")))
+	assert.NilError(t, os.MkdirAll(filepath.Join(h.ws, ".claude"), 0o755))
+	assert.NilError(t, os.Symlink("../docs", filepath.Join(h.ws, ".claude", "docs")))
+	assert.Equal(t, h.run(context.Background()), 0, h.out.String())
+	for link, target := range map[string]string{"CLAUDE.md": "docs/rules.md", ".claude/docs": "../docs"} {
+		got, err := os.Readlink(filepath.Join(h.ws, link))
+		if assert.Check(t, err, link) {
+			assert.Check(t, is.Equal(got, target), link)
+		}
+	}
+	assert.Check(t, is.Equal(readFile(t, h.ws, "docs/rules.md"), "rules\n"))
+}

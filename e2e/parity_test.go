@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -53,7 +54,7 @@ func TestActionAndPrintedCommandCreateTheSameSandbox(t *testing.T) {
 	sc.env = map[string]string{"REPLAY_DELAY": "1s"}
 	sc.inputs = map[string]string{"proxy-transport": "container"}
 	sc.during = func(t *testing.T, r *actionRun) {
-		fromAction = runningSandbox(t, r.j.workspace)
+		fromAction = r.sandbox(t)
 	}
 	res := runScenario(t, sc, "bridge")
 	res.job.assertNothingLeft()
@@ -113,6 +114,13 @@ func TestActionAndPrintedCommandCreateTheSameSandbox(t *testing.T) {
 // and inspects it while it runs.
 func runningSandbox(t *testing.T, workspace string) container.InspectResponse {
 	t.Helper()
+	return awaitSandbox(t, workspace, nil)
+}
+
+// awaitSandbox is runningSandbox for a run whose end closes gone: once it
+// has, the sandbox will not come, and the wait fails at once with why.
+func awaitSandbox(t *testing.T, workspace string, gone func() (bool, string)) container.InspectResponse {
+	t.Helper()
 	c := testimage.NewClient(t)
 	f := client.Filters{}.Add("label", spec.LabelWorkspace+"="+workspace).Add("label", spec.LabelRole+"="+spec.RoleSandbox)
 	var got container.InspectResponse
@@ -122,6 +130,11 @@ func runningSandbox(t *testing.T, workspace string) container.InspectResponse {
 			return poll.Error(err)
 		}
 		if len(cs.Items) == 0 {
+			if gone != nil {
+				if ended, why := gone(); ended {
+					return poll.Error(fmt.Errorf("no sandbox container for %s, and none will come: %s", workspace, why))
+				}
+			}
 			return poll.Continue("no sandbox container for %s yet", workspace)
 		}
 		res, err := c.ContainerInspect(context.Background(), cs.Items[0].ID, client.ContainerInspectOptions{})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"gotest.tools/v3/assert"
 
@@ -160,8 +161,10 @@ type actionRun struct {
 	cmd  *exec.Cmd
 	log  *watch
 	done chan error
-	code int
-	took time.Duration
+	// exited is closed once the container has exited.
+	exited chan struct{}
+	code   int
+	took   time.Duration
 }
 
 // start starts the action container.
@@ -173,13 +176,14 @@ func (j *job) start(image string) *actionRun {
 	for k, v := range j.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	r := &actionRun{j: j, cmd: cmd, log: newWatch(), done: make(chan error, 1)}
+	r := &actionRun{j: j, cmd: cmd, log: newWatch(), done: make(chan error, 1), exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = r.log, r.log
 	began := time.Now()
 	assert.NilError(j.t, cmd.Start())
 	go func() {
 		err := cmd.Wait()
 		r.took = time.Since(began)
+		close(r.exited)
 		r.done <- err
 	}()
 	j.t.Cleanup(func() {
@@ -187,6 +191,20 @@ func (j *job) start(image string) *actionRun {
 		_ = cmd.Process.Kill()
 	})
 	return r
+}
+
+// sandbox waits for the run's sandbox container and inspects it; it fails
+// at once, with the action's log, if the action exits first.
+func (r *actionRun) sandbox(t *testing.T) container.InspectResponse {
+	t.Helper()
+	return awaitSandbox(t, r.j.workspace, func() (bool, string) {
+		select {
+		case <-r.exited:
+			return true, "the action exited first; its log:\n" + r.log.String()
+		default:
+			return false, ""
+		}
+	})
 }
 
 // wait waits for the action container to exit and returns its exit code.

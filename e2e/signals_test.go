@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -232,6 +233,8 @@ func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
 			socketDir := filepath.Join(os.TempDir(), "sandbox-"+id)
 			_, err := os.Stat(socketDir)
 			assert.Equal(t, err == nil, tc.name == "private host", "socket directory %s: %v", socketDir, err)
+			lock := lockFileOf(t, p.cmd.Process.Pid)
+			assert.Assert(t, lock != "", "no lock file names the killed run's pid")
 			// …until gc, which sees the run's workspace lock is free. (It is
 			// scoped to this run: other test packages' runs share the daemon.)
 			out, err := exec.Command(sandboxBin, "gc", "--run", id).CombinedOutput()
@@ -240,8 +243,25 @@ func TestSIGKILLLeavesWhatGCRemoves(t *testing.T) {
 			assertNothingLeft(t, id)
 			_, err = os.Stat(socketDir)
 			assert.Assert(t, os.IsNotExist(err), "socket directory %s left after gc", socketDir)
+			_, err = os.Stat(lock)
+			assert.Assert(t, os.IsNotExist(err), "lock file %s left after gc", lock)
 		})
 	}
+}
+
+// lockFileOf is the workspace lock file that process pid wrote its pid in.
+func lockFileOf(t *testing.T, pid int) string {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "sandbox-action-locks")
+	entries, err := os.ReadDir(dir)
+	assert.NilError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(pid) {
+			return filepath.Join(dir, e.Name())
+		}
+	}
+	return ""
 }
 
 func runObjects(t *testing.T, runID string) []engine.Object {

@@ -142,6 +142,16 @@ func (e *Engine) GC(ctx context.Context, o GCOptions) ([]Object, error) {
 			errs = append(errs, fmt.Errorf("run %s is alive: a sandbox process holds the lock on %s; stop it, or pass --all to remove its containers anyway", o.RunID, ws))
 		}
 	}
+	// A killed run leaves its lock file; unheld, it guards nothing.
+	if o.RunID == "" {
+		e.removeStaleLocks()
+	} else {
+		for _, obj := range removed {
+			if obj.Workspace != "" {
+				removeIfStale(e.lockPath(obj.Workspace))
+			}
+		}
+	}
 	if o.SocketDirs != "" {
 		dirs, err := e.gcSocketDirs(ctx, o)
 		removed = append(removed, dirs...)

@@ -20,7 +20,7 @@ var ErrWorkspaceBusy = errors.New("workspace is busy")
 // workspaceLock is an exclusive advisory lock on one working tree. It is an
 // flock on a file named for the workspace path, so the kernel releases it
 // when the holder dies, however it dies: a killed run never leaves a stale
-// lock behind (only its empty file, which the next run reuses). A run that
+// lock behind (only its file, which the next run reuses and gc removes). A run that
 // ends removes the file.
 type workspaceLock struct {
 	f *os.File
@@ -113,6 +113,38 @@ func (l *workspaceLock) unlock() {
 	_ = os.Remove(l.f.Name())
 	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	_ = l.f.Close()
+}
+
+// removeStaleLocks removes the lock files of runs that died without
+// unlocking (a SIGKILL): files no live process holds. Each is removed while
+// locked, as unlock does, so a run opening it meanwhile takes a new one.
+// Only whole-file names the engine makes are touched.
+func (e *Engine) removeStaleLocks() {
+	entries, err := os.ReadDir(e.lockDir)
+	if err != nil {
+		return
+	}
+	for _, d := range entries {
+		if d.Type().IsRegular() && strings.HasSuffix(d.Name(), ".lock") {
+			removeIfStale(filepath.Join(e.lockDir, d.Name()))
+		}
+	}
+}
+
+// removeIfStale removes the lock file at path unless a live process holds it.
+func removeIfStale(path string) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return // held: a live run's
+	}
+	if current(f, path) {
+		_ = os.Remove(path)
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
 
 // current reports whether f is still the file at path.

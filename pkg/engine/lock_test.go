@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -39,4 +41,32 @@ func TestWorkspaceLockLeavesNoFileAndStaysExclusive(t *testing.T) {
 	assert.NilError(t, err)
 	assert.Check(t, is.Len(entries, 0), "lock files left: %v", entries)
 	assert.Check(t, !e.workspaceHeld(ws))
+}
+
+// A run killed with SIGKILL leaves its lock file (the kernel drops only the
+// lock): gc removes such files, never one a live run holds.
+func TestStaleLockFilesAreRemoved(t *testing.T) {
+	e := &Engine{lockDir: t.TempDir()}
+	live, err := e.lockWorkspace(context.Background(), "/work/live", false)
+	assert.NilError(t, err)
+	defer live.unlock()
+	dead := e.lockPath("/work/dead")
+	assert.NilError(t, os.WriteFile(dead, []byte("12345"), 0o600))
+	other := filepath.Join(e.lockDir, "notes.txt")
+	assert.NilError(t, os.WriteFile(other, nil, 0o600))
+
+	e.removeStaleLocks()
+	_, err = os.Stat(dead)
+	assert.Check(t, is.ErrorIs(err, fs.ErrNotExist), "a dead run's lock file is left")
+	_, err = os.Stat(e.lockPath("/work/live"))
+	assert.Check(t, err, "a live run's lock file was removed")
+	assert.Check(t, e.workspaceHeld("/work/live"))
+	_, err = os.Stat(other)
+	assert.Check(t, err, "a file the engine did not make was removed")
+
+	// One workspace's, as gc --run removes it.
+	assert.NilError(t, os.WriteFile(dead, []byte("12345"), 0o600))
+	removeIfStale(dead)
+	_, err = os.Stat(dead)
+	assert.Check(t, is.ErrorIs(err, fs.ErrNotExist))
 }

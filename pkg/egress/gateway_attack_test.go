@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +21,7 @@ func TestGatewayChecksEveryRequestOfAConnection(t *testing.T) {
 	other := startFakeAPI(t, nil)
 	otherHost := strings.TrimPrefix(other.srv.URL, "https://")
 	api := startFakeAPI(t, nil)
-	roots, err := LoadRootCAs(api.caFile)
-	assert.NilError(t, err)
-	roots.AddCert(other.srv.Certificate())
-	gw, err := NewGateway(GatewayConfig{Token: testToken, RootCAs: roots,
-		Upstreams: []Upstream{{Vendor: Anthropic, URL: api.srv.URL, Key: realKeys[Anthropic]}}})
-	assert.NilError(t, err)
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
+	srv := gatewayTrustingBoth(t, api, other)
 	auth := "X-Api-Key: " + testToken + "\r\n"
 
 	for _, tc := range []struct {

@@ -27,16 +27,7 @@ func TestGatewaySendsTheKeyOnlyToItsUpstream(t *testing.T) {
 		}
 		io.WriteString(w, `{"ok":true}`)
 	})
-	roots, err := LoadRootCAs(api.caFile)
-	assert.NilError(t, err)
-	// One pool trusting both: httptest servers share their certificate,
-	// but say so rather than rely on it.
-	roots.AddCert(other.srv.Certificate())
-	gw, err := NewGateway(GatewayConfig{Token: testToken, RootCAs: roots,
-		Upstreams: []Upstream{{Vendor: Anthropic, URL: api.srv.URL, Key: realKeys[Anthropic]}}})
-	assert.NilError(t, err)
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
+	srv := gatewayTrustingBoth(t, api, other)
 	addr := srv.Listener.Addr().String()
 	auth := "X-Api-Key: " + testToken + "\r\n"
 
@@ -165,4 +156,22 @@ func TestGatewayDialsALocalAddressOnlyAsNamed(t *testing.T) {
 			assert.Check(t, is.ErrorType(err, &DestinationError{}), tc.addr)
 		}
 	}
+}
+
+// gatewayTrustingBoth serves a gateway whose upstream is api and whose
+// roots trust other too, so that only its own routing keeps the key from
+// other. It is closed when the test ends.
+func gatewayTrustingBoth(t *testing.T, api, other *fakeAPI) *httptest.Server {
+	t.Helper()
+	roots, err := LoadRootCAs(api.caFile)
+	assert.NilError(t, err)
+	// One pool trusting both: httptest servers share their certificate,
+	// but say so rather than rely on it.
+	roots.AddCert(other.srv.Certificate())
+	gw, err := NewGateway(GatewayConfig{Token: testToken, RootCAs: roots,
+		Upstreams: []Upstream{{Vendor: Anthropic, URL: api.srv.URL, Key: realKeys[Anthropic]}}})
+	assert.NilError(t, err)
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -14,10 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/org/sandbox-action/internal/syncbuf"
 
 	"gotest.tools/v3/assert"
 	is "gotest.tools/v3/assert/cmp"
@@ -31,23 +32,8 @@ const (
 	proxyTestKey   = "sk-ant-proxy-test-real-key"
 )
 
-// lockedBuffer is written by the command's goroutines while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is written by goroutines while the test reads it.
+type lockedBuffer = syncbuf.Buffer
 
 // clearProxyEnv isolates a test from keys in the developer's environment.
 func clearProxyEnv(t *testing.T) {

@@ -2,14 +2,14 @@ package action
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/org/sandbox-action/internal/syncbuf"
 
 	"gotest.tools/v3/assert"
 
@@ -39,22 +39,8 @@ type harness struct {
 	code int
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is written by goroutines while the test reads it.
+type lockedBuffer = syncbuf.Buffer
 
 // newHarness prepares a run of event with the payload in testdata, edited
 // by edit when not nil (to derive variants: a draft, a fork, a bot).

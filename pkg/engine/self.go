@@ -66,11 +66,14 @@ func (e *Engine) HasPath(ctx context.Context, id, path string) (bool, error) {
 	return false, fmt.Errorf("stat %s in container %s: %w", path, id, err)
 }
 
-// NetworkGuests lists the running containers started with
-// --network container:<s> (by id or name): they share its network
-// namespace, and with it its hostname, so their $HOSTNAME names s.
+// NetworkGuests lists the containers started with --network
+// container:<s> (by id or name): they share its network namespace, and
+// with it its hostname, so their $HOSTNAME names s. Stopped ones are listed
+// too: a container's process runs before the daemon's list shows it as
+// running, so a process asking at once about its own container would not
+// find it among the running ones.
 func (e *Engine) NetworkGuests(ctx context.Context, s Self) ([]string, error) {
-	res, err := e.c.ContainerList(ctx, client.ContainerListOptions{})
+	res, err := e.c.ContainerList(ctx, client.ContainerListOptions{All: true})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}

@@ -108,3 +108,17 @@ func (w *lineWriter) waitSeen(t *testing.T, d time.Duration) {
 		t.Fatalf("did not see %q within %s; got %q", w.want, d, w.String())
 	}
 }
+
+// needRoot is for a test that acts as other users. Outside CI it is
+// skipped when not run as root; CI runs the tests as root (.ci/run, the
+// workflows), so there it fails instead.
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s, and CI runs the tests as root", why)
+	}
+	t.Skip(why)
+}

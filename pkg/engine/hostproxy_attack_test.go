@@ -41,9 +41,7 @@ func connectAs(t *testing.T, as int, path string) (string, error) {
 // sockets or read the model key out of the proxy: from its environment,
 // where it used to arrive, or its memory.
 func TestHostProxyIsOutOfOtherLocalUsersReach(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the proxy runs as nobody only when started as root")
-	}
+	needRoot(t, "the proxy runs as nobody only when started as root")
 	key := "sk-ant-not-a-real-key-" + randomID(t)
 	token, err := egress.NewSessionToken()
 	assert.NilError(t, err)

@@ -20,9 +20,7 @@ import (
 // leave a socket through which every local user who finds the directory
 // could use the run's proxy.
 func TestHostSocketIsTheSandboxUsersAlone(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("binding as other users needs root")
-	}
+	needRoot(t, "binding as other users needs root")
 	const sandboxUID = 1000
 	for _, tc := range []struct {
 		name    string

@@ -56,9 +56,9 @@ func eachIsolation(t *testing.T, f func(t *testing.T, iso isolation)) {
 // eachPrivateRun runs f for each isolation of a private sandbox over each
 // of the given proxy transports, as parallel subtests named
 // "<isolation>/<transport>": each row is a run of its own, and most of one
-// is waiting for the daemon. A row whose transport cannot serve the
-// runtime, as the transport chooser sees this daemon, is skipped with the
-// chooser's reason.
+// is waiting for the daemon. Both transports serve the runtimes `make
+// gvisor` registers: a row the transport chooser says cannot be served
+// fails with its reason, as a missing gVisor does.
 func eachPrivateRun(t *testing.T, e *Engine, transports []string, f func(t *testing.T, iso isolation, transport string)) {
 	t.Helper()
 	for _, iso := range isolations(t, spec.Private) {
@@ -67,7 +67,7 @@ func eachPrivateRun(t *testing.T, e *Engine, transports []string, f func(t *test
 		for _, transport := range transports {
 			t.Run(iso.name+"/"+transport, func(t *testing.T) {
 				if err := facts.Check(transport); err != nil {
-					t.Skipf("the %s transport cannot serve a sandbox under %s: %v", transport, iso.inspected(), err)
+					t.Fatalf("the %s transport cannot serve a sandbox under %s (register gVisor with `make gvisor`): %v", transport, iso.inspected(), err)
 				}
 				t.Parallel()
 				f(t, iso, transport)
